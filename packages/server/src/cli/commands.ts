@@ -1,0 +1,165 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { type Config, loadConfig } from '../config.ts';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from '../db/database.ts';
+import { startServer } from '../server.ts';
+import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
+
+/** Runs fn against a migrated database, always closing it (and releasing the PGlite lock) after. */
+async function withDatabase<T>(
+  config: Config,
+  purpose: string,
+  fn: (handle: DatabaseHandle) => Promise<T>,
+): Promise<T> {
+  const handle = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    purpose,
+    poolSize: 2,
+  });
+  try {
+    await migrateToLatest(handle.db);
+    return await fn(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+function print(value: unknown, json: boolean, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+}
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+};
+
+export function buildCli(env: Record<string, string | undefined> = process.env): Command {
+  const program = new Command('plugboard')
+    .description('Plugboard: self-hostable connect sessions, wire-compatible with StackOne')
+    .showHelpAfterError();
+  const config = () => loadConfig(env);
+
+  program
+    .command('serve', { isDefault: true })
+    .description('run the HTTP API (migrates the database and creates a default project on first start)')
+    .action(async () => {
+      const cfg = config();
+      const server = await startServer(cfg, ({ project_id, api_key, chosen }) => {
+        const lines = chosen
+          ? [`Created the default project ${project_id} with the key from PLUGBOARD_BOOTSTRAP_API_KEY.`]
+          : [
+              `Created the default project ${project_id}. Its API key is shown this once, store it now:`,
+              '',
+              `    ${api_key}`,
+              '',
+              'Use it as the HTTP Basic username (empty password) or as a Bearer token.',
+            ];
+        process.stdout.write(`\n${lines.join('\n')}\n\n`);
+      });
+      server.app.log.info(
+        `Plugboard listening on ${server.url} (database: ${server.database.kind}), public URL ${cfg.publicUrl}`,
+      );
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+        // Hard stop if something hangs, so an orchestrator never waits forever.
+        setTimeout(() => process.exit(1), 10_000).unref();
+        server.close().then(
+          () => process.exit(0),
+          (err) => {
+            server.app.log.error({ err }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(async () => {
+      const applied = await withDatabase(config(), 'plugboard migrate', (h) => migrateToLatest(h.db));
+      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
+    });
+
+  const projects = program.command('projects').description('manage projects');
+  projects
+    .command('create')
+    .description('create a project (in a new organization unless --organization-id) and its first API key')
+    .requiredOption('--name <name>', 'project name')
+    .option('--organization-id <id>', 'add the project to this existing organization', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (opts: { name: string; organizationId?: number; json?: boolean }) => {
+      const created = await withDatabase(config(), 'plugboard projects create', (h) =>
+        createProject(h.db, { name: opts.name, organizationId: opts.organizationId }),
+      );
+      print(created, !!opts.json, () =>
+        [
+          `Project ${created.project_id} (organization ${created.organization_id}) created.`,
+          `API key (shown once): ${created.api_key}`,
+        ].join('\n'),
+      );
+    });
+  projects
+    .command('list')
+    .description('list projects')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const rows = await withDatabase(config(), 'plugboard projects list', (h) => listProjects(h.db));
+      print(rows, !!opts.json, () =>
+        rows.map((p) => `${p.project_id}\torg ${p.organization_id}\t${p.name}\t${p.created_at}`).join('\n'),
+      );
+    });
+
+  const keys = program.command('keys').description('manage API keys');
+  keys
+    .command('create')
+    .description('create an API key for a project (printed once)')
+    .requiredOption('--project <project_id>', 'project id')
+    .option('--name <name>', 'a label to recognise the key by')
+    .option('--json', 'print JSON')
+    .action(async (opts: { project: string; name?: string; json?: boolean }) => {
+      const { key, info } = await withDatabase(config(), 'plugboard keys create', (h) =>
+        createApiKey(h.db, opts.project, opts.name ?? null),
+      );
+      print(
+        { ...info, api_key: key },
+        !!opts.json,
+        () => `Key ${info.id} created. API key (shown once): ${key}`,
+      );
+    });
+  keys
+    .command('list')
+    .description("list a project's API keys (hints only; keys are never stored)")
+    .requiredOption('--project <project_id>', 'project id')
+    .option('--json', 'print JSON')
+    .action(async (opts: { project: string; json?: boolean }) => {
+      const rows = await withDatabase(config(), 'plugboard keys list', (h) =>
+        listApiKeys(h.db, opts.project),
+      );
+      print(rows, !!opts.json, () =>
+        rows
+          .map(
+            (k) =>
+              `${k.id}\t${k.hint}\t${k.name ?? ''}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}`,
+          )
+          .join('\n'),
+      );
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key: requests using it fail from now on')
+    .argument('<key_id>', 'the key id shown by "keys list"')
+    .option('--json', 'print JSON')
+    .action(async (keyId: string, opts: { json?: boolean }) => {
+      const info = await withDatabase(config(), 'plugboard keys revoke', (h) => revokeApiKey(h.db, keyId));
+      print(info, !!opts.json, () => `Key ${info.id} revoked at ${info.revoked_at}.`);
+    });
+
+  return program;
+}

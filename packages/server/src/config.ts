@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Everything the service reads from its environment, parsed once at start-up.
+ * This is the only module that looks at process.env; everything else receives a Config.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  /** Base URL browsers use to reach Plugboard; auth links are built from it. No trailing slash. */
+  publicUrl: string;
+  /** PostgreSQL connection string; when absent the embedded PGlite database in dataDir is used. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  rateLimitPerMinute: number;
+  redisUrl: string | undefined;
+  bootstrapApiKey: string | undefined;
+  logLevel: string;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  trustProxy: boolean;
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:4000'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+    .optional(),
+  PLUGBOARD_DATA_DIR: z.string().min(1).default('./.plugboard'),
+  PLUGBOARD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  PLUGBOARD_BOOTSTRAP_API_KEY: z.string().min(20, 'must be at least 20 characters long').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PLUGBOARD_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  PLUGBOARD_TRUST_PROXY: bool.default(false),
+});
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Treat empty strings as "not set", the way shells and .env files usually mean it.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration in the environment:\n${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PLUGBOARD_PUBLIC_URL.replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.PLUGBOARD_DATA_DIR),
+    rateLimitPerMinute: e.PLUGBOARD_RATE_LIMIT_PER_MINUTE,
+    redisUrl: e.REDIS_URL,
+    bootstrapApiKey: e.PLUGBOARD_BOOTSTRAP_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.PLUGBOARD_BODY_LIMIT_BYTES,
+    trustProxy: e.PLUGBOARD_TRUST_PROXY,
+  };
+}

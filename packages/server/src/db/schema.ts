@@ -1,0 +1,68 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Row types of every table, as Kysely sees them. Migrations are the source of truth for the DDL. */
+export interface Database {
+  organizations: OrganizationsTable;
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  connect_sessions: ConnectSessionsTable;
+}
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** jsonb columns: written as JSON text (same on pg and PGlite), read back as parsed values. */
+type Json<T> = ColumnType<T, string, string>;
+/** bigint ids come back as strings from pg and as numbers from PGlite; callers use Number(). */
+type BigId = ColumnType<string | number | bigint, never, never>;
+
+export interface OrganizationsTable {
+  id: Generated<BigId>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ProjectsTable {
+  id: string;
+  organization_id: ColumnType<string | number | bigint, number, never>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  key_hash: string;
+  /** The first characters of the key, so people can tell keys apart in listings. */
+  key_hint: string;
+  name: string | null;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface ConnectSessionsTable {
+  id: Generated<BigId>;
+  organization_id: ColumnType<string | number | bigint, number, never>;
+  project_id: string;
+  token_hash: string;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  categories: Json<string[]> | null;
+  provider: string | null;
+  provider_version: string | null;
+  integration_id: string | null;
+  account_id: string | null;
+  label: string | null;
+  metadata: Json<Record<string, unknown>> | null;
+  type: string;
+  multiple: boolean;
+  external_trigger_token: string;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export type ProjectRow = Selectable<ProjectsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type ConnectSessionRow = Selectable<ConnectSessionsTable>;
+export type NewConnectSession = Insertable<ConnectSessionsTable>;

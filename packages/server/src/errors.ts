@@ -1,0 +1,29 @@
+/**
+ * Domain errors: services throw these with a stable code; http/error-handler.ts is the one place that
+ * turns them into HTTP responses. Messages are written for the API caller and say how to fix things.
+ */
+export type ErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'validation_failed'
+  | 'unprocessable'
+  | 'rate_limited';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { errors?: string[] } = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const unauthorized = (message: string) => new DomainError('unauthorized', message);
+export const notFound = (what: string) =>
+  new DomainError('not_found', `${what} was not found in this project.`);
+export const validationFailed = (message: string, errors: string[] = []) =>
+  new DomainError('validation_failed', message, { errors });

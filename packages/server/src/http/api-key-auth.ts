@@ -1,0 +1,50 @@
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { Db } from '../db/database.ts';
+import { unauthorized } from '../errors.ts';
+import { findProjectByApiKey, type ProjectContext } from '../services/tenancy.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the API key hook on platform routes: the project the caller acts for. */
+    project?: ProjectContext;
+  }
+}
+
+const MISSING =
+  'Missing API key: send it as HTTP Basic username (empty password) or as "Authorization: Bearer <key>".';
+const INVALID = 'Invalid or revoked API key.';
+
+/**
+ * Reads the API key from the Authorization header. StackOne's clients send HTTP Basic with the key as
+ * username and an empty password ("key:"); some tools drop the colon; others use Bearer.
+ */
+export function apiKeyFromHeader(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(' ');
+  if (space < 0) return undefined;
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (!value) return undefined;
+  if (scheme === 'bearer') return value;
+  if (scheme !== 'basic') return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const username = colon < 0 ? decoded : decoded.slice(0, colon);
+  return username || undefined;
+}
+
+export function apiKeyAuth(db: Db): onRequestHookHandler {
+  return async (request) => {
+    const key = apiKeyFromHeader(request.headers.authorization);
+    if (!key) throw unauthorized(MISSING);
+    const project = await findProjectByApiKey(db, key);
+    if (!project) throw unauthorized(INVALID);
+    request.project = project;
+  };
+}
+
+/** The project of an authenticated platform request (the hook guarantees it is set). */
+export function projectOf(request: FastifyRequest): ProjectContext {
+  if (!request.project) throw unauthorized(MISSING);
+  return request.project;
+}

@@ -1,0 +1,46 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
+
+/** Query parameters that carry secrets (the OAuth popup puts the session token in the URL). */
+const SECRET_QUERY_KEYS = /^(token|code|state|client_secret|api_key|access_token|refresh_token)$/i;
+
+/** Redacts secret query parameters from a URL before it is logged. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of [...params.keys()]) if (SECRET_QUERY_KEYS.test(key)) params.set(key, '[redacted]');
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
+/**
+ * pino options for Fastify: request lines show method, redacted URL and client address only; headers
+ * that carry credentials are redacted wherever they appear.
+ */
+export function loggerOptions(level: string, stream?: DestinationStream): FastifyServerOptions['logger'] {
+  return {
+    level,
+    ...(stream ? { stream } : {}),
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-hub-session-token"]',
+        'req.headers.cookie',
+        'headers.authorization',
+        'headers["x-hub-session-token"]',
+        '*.token',
+        '*.api_key',
+        '*.client_secret',
+        '*.credentials',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      }),
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import { apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { errorResponses } from '../schemas/common.ts';
+import {
+  connectSession,
+  connectSessionAuthenticate,
+  connectSessionCreate,
+  connectSessionTokenAuthLink,
+  sessionIdParams,
+} from '../schemas/connect-sessions.ts';
+import {
+  authenticateConnectSession,
+  createConnectSession,
+  revokeConnectSession,
+} from '../services/connect-sessions.ts';
+
+export const connectSessionRoutes: FastifyPluginAsyncZod<{ db: Db; config: Config }> = async (
+  app,
+  { db, config },
+) => {
+  app.addHook('onRequest', apiKeyAuth(db));
+  const security: Array<Record<string, string[]>> = [{ basic: [] }, { bearer: [] }];
+
+  app.post(
+    '/connect_sessions',
+    {
+      schema: {
+        tags: ['Connect Sessions'],
+        summary: 'Create a connect session for one end customer',
+        security,
+        body: connectSessionCreate,
+        response: { 201: connectSessionTokenAuthLink, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = await createConnectSession(db, projectOf(request), request.body, config);
+      return reply.status(201).send(session);
+    },
+  );
+
+  app.post(
+    '/connect_sessions/authenticate',
+    {
+      schema: {
+        tags: ['Connect Sessions'],
+        summary: 'Exchange a session token for the session it belongs to',
+        security,
+        body: connectSessionAuthenticate,
+        response: { 201: connectSession, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = await authenticateConnectSession(db, projectOf(request), request.body.token);
+      return reply.status(201).send(session);
+    },
+  );
+
+  app.delete(
+    '/connect_sessions/:id',
+    {
+      schema: {
+        tags: ['Connect Sessions'],
+        summary: 'Revoke a connect session: its token stops working at once',
+        security,
+        params: sessionIdParams,
+        response: { 204: z.null().describe('Revoked'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await revokeConnectSession(db, projectOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Db } from '../db/database.ts';
+import { errorBody } from '../http/error-body.ts';
+import { errorResponse } from '../schemas/common.ts';
+
+const status = z.object({ status: z.enum(['ok', 'unavailable']) });
+
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  const common = { tags: ['Health'], response: { 200: status, 503: errorResponse } } as const;
+
+  app.get(
+    '/health/live',
+    { schema: { ...common, summary: 'The process is up' }, config: { rateLimit: false } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
+
+  app.get(
+    '/health/ready',
+    { schema: { ...common, summary: 'The database answers' }, config: { rateLimit: false } },
+    async (request, reply) => {
+      try {
+        await sql`select 1`.execute(db);
+        return { status: 'ok' as const };
+      } catch (err) {
+        request.log.warn({ err }, 'readiness check failed');
+        return reply.status(503).send(errorBody(503, 'The database is not reachable.'));
+      }
+    },
+  );
+};

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
+import type { Db } from '../db/database.ts';
+import type { ConnectSessionRow } from '../db/schema.ts';
+import { notFound, unauthorized } from '../errors.ts';
+import {
+  type ConnectSession,
+  type ConnectSessionCreate,
+  type ConnectSessionTokenAuthLink,
+  DEFAULT_EXPIRES_IN,
+} from '../schemas/connect-sessions.ts';
+import type { ProjectContext } from './tenancy.ts';
+
+/** One message for every token that cannot be used, so callers cannot tell why (unknown, expired…). */
+export const INVALID_SESSION_TOKEN =
+  'The connect session token is invalid or has expired. Create a new connect session.';
+
+export interface SessionLinks {
+  /** Public base URL of this Plugboard; the hosted connect page lives below it. */
+  publicUrl: string;
+}
+
+export async function createConnectSession(
+  db: Db,
+  project: ProjectContext,
+  input: ConnectSessionCreate,
+  links: SessionLinks,
+): Promise<ConnectSessionTokenAuthLink> {
+  const token = generateSecret(TOKEN_PREFIX.sessionToken);
+  const expiresIn = input.expires_in ?? DEFAULT_EXPIRES_IN;
+  const row = await db
+    .insertInto('connect_sessions')
+    .values({
+      organization_id: project.organizationId,
+      project_id: project.projectId,
+      token_hash: hashSecret(token),
+      origin_owner_id: input.origin_owner_id,
+      origin_owner_name: input.origin_owner_name,
+      origin_username: input.origin_username ?? null,
+      categories: input.categories ? JSON.stringify([...new Set(input.categories)]) : null,
+      provider: input.provider ?? null,
+      provider_version: input.provider_version ?? null,
+      integration_id: input.integration_id ?? null,
+      account_id: input.account_id ?? null,
+      label: input.label ?? null,
+      metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+      type: input.type ?? 'production',
+      multiple: input.multiple ?? false,
+      // Shown to the end user in forms of providers that call back into the integrator (webhook triggers).
+      external_trigger_token: randomBytes(24).toString('hex'),
+      expires_at: sql<Date>`now() + make_interval(secs => ${expiresIn})` as never,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return {
+    ...toConnectSession(row),
+    token,
+    auth_link_url: `${links.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
+  };
+}
+
+/**
+ * Looks a session up by its token within the caller's project. Unknown, expired, revoked and other
+ * projects' tokens all take the same single indexed query and fail the same way.
+ */
+export async function findUsableSession(db: Db, projectId: string | undefined, token: string) {
+  let query = db
+    .selectFrom('connect_sessions')
+    .selectAll()
+    .where('token_hash', '=', hashSecret(token))
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  return query.executeTakeFirst();
+}
+
+export async function authenticateConnectSession(
+  db: Db,
+  project: ProjectContext,
+  token: string,
+): Promise<ConnectSession> {
+  const row = await findUsableSession(db, project.projectId, token);
+  if (!row) throw unauthorized(INVALID_SESSION_TOKEN);
+  return toConnectSession(row);
+}
+
+/** Makes a session's token unusable at once. Idempotent; another project's session is "not found". */
+export async function revokeConnectSession(db: Db, project: ProjectContext, id: number): Promise<void> {
+  const result = await db
+    .updateTable('connect_sessions')
+    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
+    .where('id', '=', id as never)
+    .where('project_id', '=', project.projectId)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw notFound(`Connect session ${id}`);
+}
+
+export function toConnectSession(row: ConnectSessionRow): ConnectSession {
+  return {
+    id: Number(row.id),
+    organization_id: Number(row.organization_id),
+    project_id: row.project_id,
+    origin_owner_id: row.origin_owner_id,
+    origin_owner_name: row.origin_owner_name,
+    origin_username: row.origin_username,
+    account_id: row.account_id,
+    categories: row.categories as ConnectSession['categories'],
+    provider: row.provider,
+    integration_id: row.integration_id,
+    label: row.label,
+    metadata: row.metadata,
+    type: row.type as ConnectSession['type'],
+    external_trigger_token: row.external_trigger_token,
+    created_at: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,186 @@
+import { sql } from 'kysely';
+import { generateId, generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { notFound, validationFailed } from '../errors.ts';
+
+/** The project an API key belongs to: what every platform request runs as. */
+export interface ProjectContext {
+  organizationId: number;
+  projectId: string;
+  apiKeyId: string;
+}
+
+export interface CreatedProject {
+  organization_id: number;
+  project_id: string;
+  api_key: string;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  project_id: string;
+  name: string | null;
+  hint: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** Creates an organization (unless given one), a project in it, and the project's first API key. */
+export async function createProject(
+  db: Db,
+  input: { name: string; organizationId?: number; apiKey?: string },
+): Promise<CreatedProject> {
+  const name = input.name.trim();
+  if (!name) throw validationFailed('A project needs a non-empty name.');
+  return db.transaction().execute((tx) => insertProject(tx, name, input.organizationId, input.apiKey));
+}
+
+async function insertProject(
+  tx: Tx,
+  name: string,
+  existingOrganizationId: number | undefined,
+  apiKey: string | undefined,
+): Promise<CreatedProject> {
+  let organizationId = existingOrganizationId;
+  if (organizationId === undefined) {
+    const org = await tx
+      .insertInto('organizations')
+      .values({ name })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    organizationId = Number(org.id);
+  } else {
+    const org = await tx
+      .selectFrom('organizations')
+      .select('id')
+      .where('id', '=', organizationId as never)
+      .executeTakeFirst();
+    if (!org) throw notFound(`Organization ${organizationId}`);
+  }
+  const projectId = generateId('proj_');
+  await tx.insertInto('projects').values({ id: projectId, organization_id: organizationId, name }).execute();
+  const { key } = await insertApiKey(tx, projectId, 'default', apiKey);
+  return { organization_id: organizationId, project_id: projectId, api_key: key };
+}
+
+export async function createApiKey(
+  db: Db,
+  projectId: string,
+  name: string | null,
+): Promise<{ key: string; info: ApiKeyInfo }> {
+  return db.transaction().execute(async (tx) => {
+    const project = await tx
+      .selectFrom('projects')
+      .select('id')
+      .where('id', '=', projectId)
+      .executeTakeFirst();
+    if (!project) throw notFound(`Project ${projectId}`);
+    return insertApiKey(tx, projectId, name);
+  });
+}
+
+async function insertApiKey(
+  tx: Tx,
+  projectId: string,
+  name: string | null,
+  chosenKey?: string,
+): Promise<{ key: string; info: ApiKeyInfo }> {
+  const key = chosenKey ?? generateSecret(TOKEN_PREFIX.apiKey);
+  const row = await tx
+    .insertInto('api_keys')
+    .values({
+      id: generateId('key_'),
+      project_id: projectId,
+      key_hash: hashSecret(key),
+      key_hint: `${key.slice(0, 8)}…`,
+      name,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { key, info: toApiKeyInfo(row) };
+}
+
+export async function listApiKeys(db: Db, projectId: string): Promise<ApiKeyInfo[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toApiKeyInfo);
+}
+
+/** Revokes a key at once: the next request made with it gets 401. Revoking twice is harmless. */
+export async function revokeApiKey(db: Db, keyId: string): Promise<ApiKeyInfo> {
+  const row = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
+    .where('id', '=', keyId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound(`API key ${keyId}`);
+  return toApiKeyInfo(row);
+}
+
+export async function listProjects(db: Db) {
+  const rows = await db
+    .selectFrom('projects')
+    .select(['id', 'organization_id', 'name', 'created_at'])
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => ({
+    project_id: r.id,
+    organization_id: Number(r.organization_id),
+    name: r.name,
+    created_at: r.created_at.toISOString(),
+  }));
+}
+
+/** Resolves an API key to its project; undefined for unknown or revoked keys. */
+export async function findProjectByApiKey(db: Db, key: string): Promise<ProjectContext | undefined> {
+  const row = await db
+    .selectFrom('api_keys')
+    .innerJoin('projects', 'projects.id', 'api_keys.project_id')
+    .select(['api_keys.id as key_id', 'projects.id as project_id', 'projects.organization_id'])
+    .where('api_keys.key_hash', '=', hashSecret(key))
+    .where('api_keys.revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { organizationId: Number(row.organization_id), projectId: row.project_id, apiKeyId: row.key_id };
+}
+
+/**
+ * First start on an empty database: create a default organization, project and key. Serialized with
+ * an advisory lock so two processes starting together on one PostgreSQL create it once.
+ * Returns the new key (to print once), or undefined when the database already had projects.
+ */
+export async function bootstrapDefaultProject(
+  db: Db,
+  chosenKey: string | undefined,
+): Promise<CreatedProject | undefined> {
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('plugboard.bootstrap'))`.execute(tx);
+    const existing = await tx.selectFrom('projects').select('id').limit(1).executeTakeFirst();
+    if (existing) return undefined;
+    return insertProject(tx, 'Default', undefined, chosenKey);
+  });
+}
+
+function toApiKeyInfo(row: {
+  id: string;
+  project_id: string;
+  name: string | null;
+  key_hint: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}): ApiKeyInfo {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    name: row.name,
+    hint: row.key_hint,
+    created_at: row.created_at.toISOString(),
+    revoked_at: row.revoked_at ? row.revoked_at.toISOString() : null,
+  };
+}

@@ -1,0 +1,77 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import type { DatabaseHandle } from '../../src/db/database.ts';
+import { type CreatedProject, createProject } from '../../src/services/tenancy.ts';
+import { type Backend, createTestDatabase } from './backends.ts';
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  config: Config;
+  /** Every log line the server wrote, raw. */
+  logs(): string;
+  newProject(name?: string): Promise<CreatedProject>;
+  close(): Promise<void>;
+}
+
+/** A real server on 127.0.0.1 with a random port, a fresh database, and logs captured in memory. */
+export async function startTestServer(
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const database = await createTestDatabase(backend);
+  const config = loadConfig({ LOG_LEVEL: 'info', PLUGBOARD_PUBLIC_URL: 'http://localhost:4000', ...env });
+  const chunks: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const app = await buildApp({ config, db: database.db, logStream });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address !== 'object') throw new Error('server did not bind');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    database,
+    config,
+    logs: () => chunks.join(''),
+    newProject: (name = 'Test project') => createProject(database.db, { name }),
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+/** fetch with JSON in and out and the project key as HTTP Basic username. */
+export async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes.
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key !== undefined)
+    headers.authorization = `Basic ${Buffer.from(`${options.key}:`).toString('base64')}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const res = await fetch(server.url + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: leave the text for the assertion to show.
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
