@@ -6,6 +6,9 @@ export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
   connect_sessions: ConnectSessionsTable;
+  encryption_keys: EncryptionKeysTable;
+  integrations: IntegrationsTable;
+  linked_accounts: LinkedAccountsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -62,6 +65,53 @@ export interface ConnectSessionsTable {
   created_at: CreatedAt;
 }
 
+export interface EncryptionKeysTable {
+  version: number;
+  wrapped_key: string;
+  created_at: CreatedAt;
+  retired_at: Timestamp | null;
+}
+
+export interface IntegrationsTable {
+  id: string;
+  project_id: string;
+  connector_key: string;
+  name: string;
+  active: boolean;
+  is_default: boolean;
+  environment: string;
+  oauth_client_id: string | null;
+  oauth_client_secret_enc: string | null;
+  oauth_scopes: Json<string[]> | null;
+  urls: Json<Record<string, string>> | null;
+  key_version: number | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface LinkedAccountsTable {
+  id: string;
+  organization_id: ColumnType<string | number | bigint, number, never>;
+  project_id: string;
+  integration_id: string | null;
+  provider: string;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  label: string | null;
+  type: string | null;
+  status: string;
+  status_reasons: Json<Array<{ code: string; description: string; timestamp: string }>> | null;
+  setup_information: Json<Record<string, unknown>> | null;
+  metadata: Json<Record<string, unknown>> | null;
+  credentials_enc: string | null;
+  key_version: number | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type IntegrationRow = Selectable<IntegrationsTable>;
+export type LinkedAccountRow = Selectable<LinkedAccountsTable>;
 export type ProjectRow = Selectable<ProjectsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type ConnectSessionRow = Selectable<ConnectSessionsTable>;
