@@ -12,23 +12,25 @@ import {
 } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import type { Config } from './config.ts';
-import type { Db } from './db/database.ts';
+import type { AppContext } from './context.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { authConfigRoutes } from './routes/auth-configs.ts';
 import { connectSessionRoutes } from './routes/connect-sessions.ts';
+import { connectorsMetaRoutes } from './routes/connectors-meta.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hubRoutes } from './routes/hub/index.ts';
 
-export interface AppDeps {
-  config: Config;
-  db: Db;
+export interface AppDeps extends AppContext {
   /** Where logs go (tests capture them); stdout when absent. */
   logStream?: DestinationStream;
 }
 
-export async function buildApp({ config, db, logStream }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyInstance> {
+  const { config, db } = ctx;
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
     bodyLimit: config.bodyLimit,
@@ -91,5 +93,10 @@ export async function buildApp({ config, db, logStream }: AppDeps): Promise<Fast
 
   await app.register(healthRoutes, { db });
   await app.register(connectSessionRoutes, { db, config });
+  await app.register(authConfigRoutes, ctx);
+  await app.register(accountRoutes, ctx);
+  await app.register(connectorsMetaRoutes, ctx);
+  // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
+  await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;
 }

@@ -20,6 +20,12 @@ export interface Config {
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   trustProxy: boolean;
+  /** Origins allowed to call /hub/* from a browser; ['*'] allows any (the session token still guards every call). */
+  hubAllowedOrigins: string[];
+  /** Upper bound for one call to a provider (credential checks, token exchanges, proxy). */
+  providerTimeoutMs: number;
+  /** 32-byte key wrapping the credential encryption keys; a file in dataDir is used when absent. */
+  masterKey: Buffer | undefined;
 }
 
 const bool = z
@@ -48,6 +54,16 @@ const envSchema = z.object({
     .min(1024)
     .default(1024 * 1024),
   PLUGBOARD_TRUST_PROXY: bool.default(false),
+  PLUGBOARD_HUB_ALLOWED_ORIGINS: z.string().default('*'),
+  PLUGBOARD_MASTER_KEY: z
+    .string()
+    .transform((v) => (/^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')))
+    .refine(
+      (b) => b.length === 32,
+      'must be 32 bytes, as 64 hex characters or base64 (openssl rand -base64 32)',
+    )
+    .optional(),
+  PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
 export class ConfigError extends Error {}
@@ -73,5 +89,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.PLUGBOARD_BODY_LIMIT_BYTES,
     trustProxy: e.PLUGBOARD_TRUST_PROXY,
+    hubAllowedOrigins: e.PLUGBOARD_HUB_ALLOWED_ORIGINS.split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
+    providerTimeoutMs: e.PLUGBOARD_PROVIDER_TIMEOUT_MS,
+    masterKey: e.PLUGBOARD_MASTER_KEY,
   };
 }

@@ -9,13 +9,22 @@ export type ErrorCode =
   | 'conflict'
   | 'validation_failed'
   | 'unprocessable'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'provider_unavailable'
+  | 'provider_timeout';
+
+export interface ErrorDetails {
+  /** One line per validation problem. */
+  errors?: string[];
+  /** What a provider answered when it rejected credentials (hub errors carry it, as a string). */
+  provider_response?: string;
+}
 
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { errors?: string[] } = {},
+    readonly details: ErrorDetails = {},
   ) {
     super(message);
     this.name = 'DomainError';
@@ -25,5 +34,6 @@ export class DomainError extends Error {
 export const unauthorized = (message: string) => new DomainError('unauthorized', message);
 export const notFound = (what: string) =>
   new DomainError('not_found', `${what} was not found in this project.`);
+export const conflict = (message: string) => new DomainError('conflict', message);
 export const validationFailed = (message: string, errors: string[] = []) =>
   new DomainError('validation_failed', message, { errors });

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { loadCatalogue } from './connectors/catalogue.ts';
+import { resolveMasterKey } from './crypto/master-key.ts';
+import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
 
@@ -19,6 +22,8 @@ export async function startServer(
   config: Config,
   onBootstrapKey: (created: { project_id: string; api_key: string; chosen: boolean }) => void,
 ): Promise<RunningServer> {
+  // Fail fast on a broken connector file, before touching the database.
+  const catalogue = loadCatalogue();
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -28,7 +33,16 @@ export async function startServer(
     await migrateToLatest(database.db);
     const created = await bootstrapDefaultProject(database.db, config.bootstrapApiKey);
     if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
-    const app = await buildApp({ config, db: database.db });
+    const masterKey = resolveMasterKey(config);
+    const vault = await openVault(database.db, masterKey.key);
+    const stopRefresh = startVaultRefresh(vault);
+    const app = await buildApp({ config, db: database.db, vault, catalogue });
+    app.addHook('onClose', async () => stopRefresh());
+    if (masterKey.source === 'file' && database.kind === 'postgres') {
+      app.log.warn(
+        'PLUGBOARD_MASTER_KEY is not set: using the key file in the data directory. Every process sharing this database needs the same key; set PLUGBOARD_MASTER_KEY.',
+      );
+    }
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

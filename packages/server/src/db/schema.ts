@@ -77,6 +77,7 @@ export interface IntegrationsTable {
   project_id: string;
   connector_key: string;
   name: string;
+  auth_method: string;
   active: boolean;
   is_default: boolean;
   environment: string;

@@ -10,6 +10,9 @@ declare module 'fastify' {
   }
 }
 
+/** OpenAPI security requirement of every platform route: Basic (key as username) or Bearer. */
+export const API_KEY_SECURITY: Array<Record<string, string[]>> = [{ basic: [] }, { bearer: [] }];
+
 const MISSING =
   'Missing API key: send it as HTTP Basic username (empty password) or as "Authorization: Bearer <key>".';
 const INVALID = 'Invalid or revoked API key.';

@@ -12,6 +12,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   validation_failed: 400,
   unprocessable: 422,
   rate_limited: 429,
+  provider_unavailable: 502,
+  provider_timeout: 504,
 };
 
 /** Readable messages for Fastify's own request errors, which otherwise leak internal wording. */
@@ -33,7 +35,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       const status = STATUS_BY_CODE[error.code];
-      const extra = error.details.errors?.length ? { errors: error.details.errors } : {};
+      const { errors, provider_response } = error.details;
+      const extra = {
+        ...(errors?.length ? { errors } : {}),
+        ...(provider_response !== undefined ? { provider_response } : {}),
+      };
       return reply.status(status).send(errorBody(status, error.message, extra));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

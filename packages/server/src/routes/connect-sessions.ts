@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import { apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
   connectSession,
@@ -22,7 +22,7 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<{ db: Db; config: Confi
   { db, config },
 ) => {
   app.addHook('onRequest', apiKeyAuth(db));
-  const security: Array<Record<string, string[]>> = [{ basic: [] }, { bearer: [] }];
+  const security = API_KEY_SECURITY;
 
   app.post(
     '/connect_sessions',

@@ -91,6 +91,7 @@ export const errorResponse = z
     message: z.string(),
     timestamp: isoDateTime,
     errors: z.array(z.string()).optional(),
+    provider_response: z.string().optional(),
   })
   .meta({ id: 'Error' });
 
@@ -99,5 +100,23 @@ export const errorResponses = {
   400: errorResponse,
   401: errorResponse,
   404: errorResponse,
+  409: errorResponse,
   429: errorResponse,
 };
+
+/** page / page_size query parameters shared by list endpoints (page is 1-based). */
+export const pagination = {
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  page_size: z.coerce.number().int().min(1).max(1000).default(25),
+};
+
+/** A query parameter sent either once or as repeated keys (?a=1&a=2); always an array after parsing. */
+export const repeatable = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item).max(500).optional());
+
+/** Query booleans arrive as strings. */
+export const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+export { httpUrl };

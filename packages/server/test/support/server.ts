@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
+import { type Catalogue, loadCatalogue } from '../../src/connectors/catalogue.ts';
+import { openVault, type Vault } from '../../src/crypto/vault.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { type CreatedProject, createProject } from '../../src/services/tenancy.ts';
 import { type Backend, createTestDatabase } from './backends.ts';
@@ -11,6 +14,8 @@ export interface TestServer {
   app: FastifyInstance;
   database: DatabaseHandle;
   config: Config;
+  vault: Vault;
+  catalogue: Catalogue;
   /** Every log line the server wrote, raw. */
   logs(): string;
   newProject(name?: string): Promise<CreatedProject>;
@@ -31,7 +36,9 @@ export async function startTestServer(
       done();
     },
   });
-  const app = await buildApp({ config, db: database.db, logStream });
+  const vault = await openVault(database.db, randomBytes(32));
+  const catalogue = loadCatalogue();
+  const app = await buildApp({ config, db: database.db, vault, catalogue, logStream });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (!address || typeof address !== 'object') throw new Error('server did not bind');
@@ -40,6 +47,8 @@ export async function startTestServer(
     app,
     database,
     config,
+    vault,
+    catalogue,
     logs: () => chunks.join(''),
     newProject: (name = 'Test project') => createProject(database.db, { name }),
     close: async () => {

@@ -19,6 +19,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
     .addColumn('connector_key', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
+    // Which of the connector's auth methods this integration offers (StackOne's authentication_config_key).
+    .addColumn('auth_method', 'text', (c) => c.notNull())
     .addColumn('active', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('is_default', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('environment', 'text', (c) => c.notNull().defaultTo('production'))
@@ -68,7 +70,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('linked_accounts')
     .columns(['project_id', 'origin_owner_id', 'provider'])
     .execute();
-  await db.schema.createIndex('linked_accounts_key_version_idx').on('linked_accounts').column('key_version').execute();
+  await db.schema
+    .createIndex('linked_accounts_key_version_idx')
+    .on('linked_accounts')
+    .column('key_version')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type AppContext, serviceDeps } from '../context.ts';
+import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import {
+  accountCredentials,
+  accountIdParams,
+  accountListQuery,
+  accountMeta,
+  accountPatch,
+  linkedAccount,
+} from '../schemas/accounts.ts';
+import { errorResponses } from '../schemas/common.ts';
+import {
+  deleteAccount,
+  getAccount,
+  getAccountCredentials,
+  getAccountMeta,
+  listAccounts,
+  updateAccount,
+} from '../services/accounts.ts';
+
+export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
+  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  const deps = serviceDeps(ctx);
+  const common = { tags: ['Accounts'], security: API_KEY_SECURITY };
+  const byId = { ...common, params: accountIdParams };
+
+  app.get(
+    '/accounts',
+    {
+      schema: {
+        ...common,
+        summary: 'List linked accounts',
+        querystring: accountListQuery,
+        response: { 200: z.array(linkedAccount), ...errorResponses },
+      },
+    },
+    async (request) => listAccounts(deps, projectOf(request), request.query),
+  );
+
+  app.get(
+    '/accounts/:id',
+    {
+      schema: {
+        ...byId,
+        summary: 'Get a linked account',
+        response: { 200: linkedAccount, ...errorResponses },
+      },
+    },
+    async (request) => getAccount(deps, projectOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/accounts/:id',
+    {
+      schema: {
+        ...byId,
+        summary: 'Update a linked account',
+        body: accountPatch,
+        response: { 200: linkedAccount, ...errorResponses },
+      },
+    },
+    async (request) => updateAccount(deps, projectOf(request), request.params.id, request.body),
+  );
+
+  app.delete(
+    '/accounts/:id',
+    {
+      schema: {
+        ...byId,
+        summary: 'Delete a linked account',
+        response: { 200: linkedAccount, ...errorResponses },
+      },
+    },
+    async (request) => deleteAccount(deps, projectOf(request), request.params.id),
+  );
+
+  app.get(
+    '/accounts/:id/meta',
+    {
+      schema: {
+        ...byId,
+        summary: 'Provider and category of an account',
+        response: { 200: accountMeta, ...errorResponses },
+      },
+    },
+    async (request) => getAccountMeta(deps, projectOf(request), request.params.id),
+  );
+
+  app.get(
+    '/accounts/:id/credentials',
+    {
+      schema: {
+        ...byId,
+        summary: 'The decrypted credentials of an account (beyond the reference)',
+        response: { 200: accountCredentials, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      // Secrets must not linger in shared caches.
+      reply.header('cache-control', 'no-store');
+      return getAccountCredentials(deps, projectOf(request), request.params.id);
+    },
+  );
+};

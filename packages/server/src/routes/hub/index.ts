@@ -1,0 +1,25 @@
+import cors from '@fastify/cors';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppContext } from '../../context.ts';
+import { hubSessionAuth } from '../../http/hub-session-auth.ts';
+import { hubAccountRoutes } from './accounts.ts';
+import { hubConnectorRoutes } from './connectors.ts';
+
+/**
+ * The hub protocol, called from browsers with the session token. CORS answers preflights for the
+ * configured origins without the token (browsers never send custom headers on a preflight).
+ */
+export const hubRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
+  const origins = ctx.config.hubAllowedOrigins;
+  await app.register(cors, {
+    origin: origins.includes('*') ? true : origins,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['content-type', 'x-hub-session-token', 'x-hub-version'],
+    maxAge: 600,
+  });
+  app.addHook('onRequest', hubSessionAuth(ctx.db));
+  // Pass the context without the `prefix` option this plugin was registered with.
+  const deps: AppContext = { config: ctx.config, db: ctx.db, vault: ctx.vault, catalogue: ctx.catalogue };
+  await app.register(hubConnectorRoutes, deps);
+  await app.register(hubAccountRoutes, deps);
+};

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import {
+  ACCOUNT_TYPES,
+  CATEGORIES,
+  isoDateTime,
+  lenientEnum,
+  metadataObject,
+  nonEmptyString,
+  pagination,
+  repeatable,
+  storableString,
+} from './common.ts';
+
+export const ACCOUNT_STATUSES = ['active', 'inactive', 'suspended', 'archived', 'expired', 'error'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+export const statusReason = z.object({ code: z.string(), description: z.string(), timestamp: isoDateTime });
+
+export const linkedAccount = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    provider_name: z.string().nullable(),
+    status: z.enum(ACCOUNT_STATUSES),
+    status_reasons: z.array(statusReason).nullable(),
+    origin_owner_id: z.string(),
+    origin_owner_name: z.string(),
+    origin_username: z.string().nullable(),
+    /** Never the secrets themselves: GET /accounts/{id}/credentials is the one place they leave. */
+    credentials: z.record(z.string(), z.unknown()).nullable(),
+    setup_information: z.record(z.string(), z.unknown()).nullable(),
+    label: z.string().nullable(),
+    type: z.enum(ACCOUNT_TYPES).nullable(),
+    integration_id: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    created_at: isoDateTime,
+    updated_at: isoDateTime,
+  })
+  .meta({ id: 'LinkedAccount' });
+export type LinkedAccount = z.output<typeof linkedAccount>;
+
+export const accountListQuery = z.object({
+  origin_owner_id: storableString(255).optional(),
+  origin_owner_ids: repeatable(storableString(255)),
+  provider: storableString(100).optional(),
+  providers: repeatable(storableString(100)),
+  status: repeatable(lenientEnum(ACCOUNT_STATUSES)),
+  account_ids: repeatable(storableString(255)),
+  ...pagination,
+});
+export type AccountListQuery = z.output<typeof accountListQuery>;
+
+export const accountIdParams = z.object({ id: nonEmptyString(255) });
+
+/**
+ * PATCH /accounts/{id} (StackOne's PatchAccountExternalDto). StackOne's SDK always sends `type` and
+ * serialises `label` as an object, so an object label is read as "leave unchanged".
+ */
+export const accountPatch = z
+  .strictObject({
+    label: z.union([storableString(255), z.record(z.string(), z.unknown())]).nullish(),
+    metadata: metadataObject.nullish(),
+    origin_owner_id: nonEmptyString(255).nullish(),
+    origin_owner_name: nonEmptyString(255).nullish(),
+    origin_username: storableString(255).nullish(),
+    type: lenientEnum(ACCOUNT_TYPES).nullish(),
+    provider: storableString(100).nullish(),
+    environment: storableString(50).nullish(),
+    authentication_config_key: storableString(100).nullish(),
+    credentials: z.record(z.string(), z.unknown()).nullish(),
+    secrets: z.record(z.string(), z.unknown()).nullish(),
+    setup_information: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .meta({ id: 'PatchAccountExternalDto' });
+export type AccountPatch = z.output<typeof accountPatch>;
+
+export const accountMeta = z.object({
+  provider: z.string(),
+  category: z.enum(CATEGORIES),
+  models: z.record(z.string(), z.unknown()),
+});
+
+export const accountCredentials = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    authentication_config_key: z.string().nullable(),
+    credentials: z.record(z.string(), z.unknown()),
+    setup_information: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'LinkedAccountCredentials' });
+
+export const connectorsMeta = z
+  .object({
+    provider: z.string(),
+    provider_name: z.string(),
+    category: z.enum(CATEGORIES),
+    models: z.record(z.string(), z.unknown()),
+    active: z.boolean(),
+    resources: z.object({ images: z.object({ logo_url: z.string() }) }),
+  })
+  .meta({ id: 'ConnectorsMeta' });

@@ -1,0 +1,195 @@
+import { sql } from 'kysely';
+import type { Catalogue } from '../connectors/catalogue.ts';
+import { accountAad, type Vault } from '../crypto/vault.ts';
+import type { Db } from '../db/database.ts';
+import type { LinkedAccountRow } from '../db/schema.ts';
+import { notFound, validationFailed } from '../errors.ts';
+import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
+import type { Category } from '../schemas/common.ts';
+import type { ProjectContext } from './tenancy.ts';
+
+export interface AccountDeps {
+  db: Db;
+  vault: Vault;
+  catalogue: Catalogue;
+}
+
+/** Stable order (creation time, then id) so pages never skip or repeat rows. */
+export async function listAccounts(deps: AccountDeps, project: ProjectContext, query: AccountListQuery) {
+  let q = deps.db.selectFrom('linked_accounts').selectAll().where('project_id', '=', project.projectId);
+  const owners = [
+    ...(query.origin_owner_ids ?? []),
+    ...(query.origin_owner_id ? [query.origin_owner_id] : []),
+  ];
+  if (owners.length) q = q.where('origin_owner_id', 'in', owners);
+  const providers = [...(query.providers ?? []), ...(query.provider ? [query.provider] : [])];
+  if (providers.length) q = q.where('provider', 'in', providers);
+  if (query.status?.length) q = q.where('status', 'in', query.status);
+  if (query.account_ids?.length) q = q.where('id', 'in', query.account_ids);
+  const rows = await q
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(query.page_size)
+    .offset((query.page - 1) * query.page_size)
+    .execute();
+  return rows.map((row) => toLinkedAccount(row, deps.catalogue));
+}
+
+export async function findAccount(
+  db: Db,
+  projectId: string,
+  id: string,
+): Promise<LinkedAccountRow | undefined> {
+  return db
+    .selectFrom('linked_accounts')
+    .selectAll()
+    .where('id', '=', id)
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+}
+
+async function accountOrFail(db: Db, project: ProjectContext, id: string): Promise<LinkedAccountRow> {
+  const row = await findAccount(db, project.projectId, id);
+  if (!row) throw notFound(`Account ${id}`);
+  return row;
+}
+
+export async function getAccount(
+  deps: AccountDeps,
+  project: ProjectContext,
+  id: string,
+): Promise<LinkedAccount> {
+  return toLinkedAccount(await accountOrFail(deps.db, project, id), deps.catalogue);
+}
+
+export async function deleteAccount(
+  deps: AccountDeps,
+  project: ProjectContext,
+  id: string,
+): Promise<LinkedAccount> {
+  const row = await deps.db
+    .deleteFrom('linked_accounts')
+    .where('id', '=', id)
+    .where('project_id', '=', project.projectId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound(`Account ${id}`);
+  return toLinkedAccount(row, deps.catalogue);
+}
+
+/**
+ * PATCH /accounts/{id}. Credentials and setup information merge key by key into what is stored (send
+ * only what changes); metadata and the owner fields replace. The provider of an account is fixed.
+ */
+export async function updateAccount(
+  deps: AccountDeps,
+  project: ProjectContext,
+  id: string,
+  patch: AccountPatch,
+): Promise<LinkedAccount> {
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const current = await tx
+      .selectFrom('linked_accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', project.projectId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) throw notFound(`Account ${id}`);
+    if (patch.provider && patch.provider !== current.provider) {
+      throw validationFailed(
+        `An account's provider cannot change (this one is "${current.provider}"). Connect a new account instead.`,
+      );
+    }
+    const secretChanges = { ...(patch.credentials ?? {}), ...(patch.secrets ?? {}) };
+    let encrypted: { ciphertext: string; keyVersion: number } | undefined;
+    if (Object.keys(secretChanges).length > 0) {
+      const aad = accountAad(project.projectId, id);
+      const stored = current.credentials_enc
+        ? await deps.vault.decryptJson<Record<string, unknown>>(current.credentials_enc, aad)
+        : {};
+      encrypted = deps.vault.encryptJson({ ...stored, ...secretChanges }, aad);
+    }
+    return tx
+      .updateTable('linked_accounts')
+      .set({
+        ...(typeof patch.label === 'string' || patch.label === null ? { label: patch.label } : {}),
+        ...(patch.metadata !== undefined
+          ? { metadata: patch.metadata ? JSON.stringify(patch.metadata) : null }
+          : {}),
+        ...(patch.origin_owner_id ? { origin_owner_id: patch.origin_owner_id } : {}),
+        ...(patch.origin_owner_name ? { origin_owner_name: patch.origin_owner_name } : {}),
+        ...(patch.origin_username !== undefined ? { origin_username: patch.origin_username } : {}),
+        ...(patch.type ? { type: patch.type } : {}),
+        ...(patch.setup_information
+          ? {
+              setup_information: JSON.stringify({
+                ...(current.setup_information ?? {}),
+                ...patch.setup_information,
+              }),
+            }
+          : {}),
+        ...(encrypted ? { credentials_enc: encrypted.ciphertext, key_version: encrypted.keyVersion } : {}),
+        updated_at: sql<Date>`now()` as never,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
+  return toLinkedAccount(row, deps.catalogue);
+}
+
+/** Beyond the reference: the decrypted credentials, for the integrator's backend to call the provider. */
+export async function getAccountCredentials(deps: AccountDeps, project: ProjectContext, id: string) {
+  const row = await accountOrFail(deps.db, project, id);
+  const credentials = row.credentials_enc
+    ? await deps.vault.decryptJson<Record<string, unknown>>(
+        row.credentials_enc,
+        accountAad(project.projectId, id),
+      )
+    : {};
+  const integration = row.integration_id
+    ? await deps.db
+        .selectFrom('integrations')
+        .select('auth_method')
+        .where('id', '=', row.integration_id)
+        .executeTakeFirst()
+    : undefined;
+  return {
+    id: row.id,
+    provider: row.provider,
+    authentication_config_key: integration?.auth_method ?? null,
+    credentials,
+    setup_information: row.setup_information,
+  };
+}
+
+export async function getAccountMeta(deps: AccountDeps, project: ProjectContext, id: string) {
+  const row = await accountOrFail(deps.db, project, id);
+  return { provider: row.provider, category: primaryCategory(deps.catalogue, row.provider), models: {} };
+}
+
+function primaryCategory(catalogue: Catalogue, provider: string): Category {
+  return catalogue.get(provider)?.categories[0] ?? 'hris';
+}
+
+export function toLinkedAccount(row: LinkedAccountRow, catalogue: Catalogue): LinkedAccount {
+  return {
+    id: row.id,
+    provider: row.provider,
+    provider_name: catalogue.get(row.provider)?.name ?? null,
+    status: row.status as AccountStatus,
+    status_reasons: row.status_reasons,
+    origin_owner_id: row.origin_owner_id,
+    origin_owner_name: row.origin_owner_name,
+    origin_username: row.origin_username,
+    credentials: null,
+    setup_information: row.setup_information,
+    label: row.label,
+    type: row.type as LinkedAccount['type'],
+    integration_id: row.integration_id,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,37 @@
+import type { AuthMethod, Connector } from '../connectors/schema.ts';
+import { DomainError } from '../errors.ts';
+import type { EffectiveUrls } from './integrations.ts';
+import { buildProviderRequest, type CredentialValues, sendProviderRequest } from './provider-http.ts';
+
+/**
+ * Runs the connector's check request with the credentials the end user entered. A rejection becomes
+ * a 400 carrying the provider's own answer, so the user sees why; a provider that is down or slow
+ * becomes 502/504. Connectors without a check accept any well-formed credentials.
+ */
+export async function checkCredentials(
+  connector: Connector,
+  method: AuthMethod,
+  urls: EffectiveUrls,
+  values: CredentialValues,
+  timeoutMs: number,
+): Promise<void> {
+  const check = connector.check;
+  if (!check) return;
+  const request = buildProviderRequest(urls.api_base_url, check.path, check.method, method, values);
+  const response = await sendProviderRequest(request, { timeoutMs });
+  const expected = check.expect_status;
+  const ok = expected ? expected.includes(response.status) : response.status >= 200 && response.status < 300;
+  if (ok) return;
+  if (response.status >= 500) {
+    throw new DomainError(
+      'provider_unavailable',
+      `${connector.name} answered with an error (HTTP ${response.status}) while checking the credentials. Try again later.`,
+      { provider_response: response.body },
+    );
+  }
+  throw new DomainError(
+    'validation_failed',
+    `${connector.name} rejected these credentials (HTTP ${response.status}). Check them and try again.`,
+    { provider_response: response.body },
+  );
+}

@@ -1,0 +1,161 @@
+import { sql } from 'kysely';
+import type { Catalogue } from '../connectors/catalogue.ts';
+import { generateId } from '../crypto/tokens.ts';
+import { accountAad, type Vault } from '../crypto/vault.ts';
+import type { Db } from '../db/database.ts';
+import type { ConnectSessionRow, LinkedAccountRow } from '../db/schema.ts';
+import { notFound, validationFailed } from '../errors.ts';
+import type { HubAccountCreate } from '../schemas/hub.ts';
+import { checkCredentials } from './credential-check.ts';
+import { allowedIntegration, existingAccountFor } from './hub-connectors.ts';
+import { maskSecret, type SplitValues, validateFormValues } from './hub-form.ts';
+import { authMethodOf, effectiveUrls } from './integrations.ts';
+
+export interface HubAccountDeps {
+  db: Db;
+  vault: Vault;
+  catalogue: Catalogue;
+  publicUrl: string;
+  providerTimeoutMs: number;
+}
+
+/**
+ * POST /hub/accounts: validate the form, check the credentials with the provider, then create the
+ * linked account — or update the one this session re-connects — in one transaction.
+ */
+export async function connectAccount(
+  deps: HubAccountDeps,
+  session: ConnectSessionRow,
+  input: HubAccountCreate,
+) {
+  const { row: integration, connector } = await allowedIntegration(deps, session, input.integration_id);
+  const method = authMethodOf(connector, integration.auth_method);
+  if (method.type !== 'custom') {
+    throw validationFailed(
+      `${connector.name} connects through OAuth: open /connect/oauth2/${integration.id} instead.`,
+    );
+  }
+  const existing = await existingAccountFor(deps.db, session);
+  if (session.account_id && !existing) throw notFound(`Account ${session.account_id} to re-connect`);
+  if (existing && existing.provider !== connector.key) {
+    throw validationFailed(
+      `This session re-connects a ${existing.provider} account; pick that provider, or create a session without account_id.`,
+    );
+  }
+  const stored = existing ? await storedValues(deps.vault, existing) : undefined;
+  const values = validateFormValues(method.fields, input.credentials, stored);
+  await checkCredentials(
+    connector,
+    method,
+    effectiveUrls(connector, integration),
+    { ...values.settings, ...values.secrets },
+    deps.providerTimeoutMs,
+  );
+
+  const account = await deps.db.transaction().execute(async (tx) => {
+    // Two tabs connecting the same owner and provider at once must not create two accounts.
+    await sql`select pg_advisory_xact_lock(hashtext(${`${session.project_id}|${session.origin_owner_id}|${connector.key}`}))`.execute(
+      tx,
+    );
+    const target = existing ?? (await existingAccountFor(tx, { ...session, provider: connector.key }));
+    const id = target?.id ?? generateId('acc_');
+    const encrypted = deps.vault.encryptJson(values.secrets, accountAad(session.project_id, id));
+    const common = {
+      integration_id: integration.id,
+      setup_information: JSON.stringify(values.settings),
+      credentials_enc: encrypted.ciphertext,
+      key_version: encrypted.keyVersion,
+      status: 'active',
+      status_reasons: null,
+    };
+    let row: LinkedAccountRow;
+    if (target) {
+      row = await tx
+        .updateTable('linked_accounts')
+        .set({
+          ...common,
+          ...(session.label !== null ? { label: session.label } : {}),
+          ...(session.metadata !== null ? { metadata: JSON.stringify(session.metadata) } : {}),
+          type: session.type,
+          updated_at: sql<Date>`now()` as never,
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } else {
+      row = await tx
+        .insertInto('linked_accounts')
+        .values({
+          id,
+          organization_id: Number(session.organization_id),
+          project_id: session.project_id,
+          provider: connector.key,
+          origin_owner_id: session.origin_owner_id,
+          origin_owner_name: session.origin_owner_name,
+          origin_username: session.origin_username,
+          label: session.label,
+          type: session.type,
+          metadata: session.metadata === null ? null : JSON.stringify(session.metadata),
+          ...common,
+          updated_at: sql<Date>`now()` as never,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    }
+    await tx
+      .updateTable('connect_sessions')
+      .set({ account_id: id })
+      .where('id', '=', session.id as never)
+      .execute();
+    return row;
+  });
+  return { id: account.id, provider: account.provider };
+}
+
+/** An account the session may see in the hub: the one it re-connects or produced, nothing else. */
+async function sessionAccount(deps: HubAccountDeps, session: ConnectSessionRow, id: string) {
+  const existing = await existingAccountFor(deps.db, session);
+  if (!existing || existing.id !== id) throw notFound(`Account ${id}`);
+  return existing;
+}
+
+async function storedValues(vault: Vault, row: LinkedAccountRow): Promise<SplitValues> {
+  const secrets = row.credentials_enc
+    ? await vault.decryptJson<Record<string, string>>(row.credentials_enc, accountAad(row.project_id, row.id))
+    : {};
+  return { secrets, settings: (row.setup_information ?? {}) as Record<string, string> };
+}
+
+/** GET /hub/accounts/{id}: camelCase for StackOne's hub, every secret masked. */
+export async function hubAccount(deps: HubAccountDeps, session: ConnectSessionRow, id: string) {
+  const row = await sessionAccount(deps, session, id);
+  const stored = await storedValues(deps.vault, row);
+  const integration = row.integration_id
+    ? await deps.db
+        .selectFrom('integrations')
+        .selectAll()
+        .where('id', '=', row.integration_id)
+        .executeTakeFirst()
+    : undefined;
+  return {
+    secureId: row.id,
+    provider: row.provider,
+    setupInformation: stored.settings,
+    secrets: Object.fromEntries(Object.entries(stored.secrets).map(([k, v]) => [k, maskSecret(String(v))])),
+    version: '1',
+    authConfigKey: integration?.auth_method ?? '',
+    environment: integration?.environment ?? 'production',
+    integrationId: row.integration_id ?? '',
+  };
+}
+
+/** PATCH /hub/accounts/{id}: same as a re-connect; omitted or masked secrets keep their stored values. */
+export async function hubUpdateAccount(
+  deps: HubAccountDeps,
+  session: ConnectSessionRow,
+  id: string,
+  input: HubAccountCreate,
+) {
+  await sessionAccount(deps, session, id);
+  return connectAccount(deps, { ...session, account_id: id }, input);
+}
