@@ -1,7 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../config.ts';
+import { resolveMasterKey } from '../crypto/master-key.ts';
+import { openVault } from '../crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../db/database.ts';
 import { startServer } from '../server.ts';
+import { rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
 
 /** Runs fn against a migrated database, always closing it (and releasing the PGlite lock) after. */
@@ -159,6 +162,27 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
     .action(async (keyId: string, opts: { json?: boolean }) => {
       const info = await withDatabase(config(), 'plugboard keys revoke', (h) => revokeApiKey(h.db, keyId));
       print(info, !!opts.json, () => `Key ${info.id} revoked at ${info.revoked_at}.`);
+    });
+
+  program
+    .command('rotate-key')
+    .description('add a new credential encryption key and re-encrypt stored secrets with it, online')
+    .option('--batch-size <n>', 'rows re-encrypted per transaction', positiveInt, 200)
+    .option('--finish', 'only re-encrypt rows still under older keys, without adding a key')
+    .option('--json', 'print JSON')
+    .action(async (opts: { batchSize: number; finish?: boolean; json?: boolean }) => {
+      const cfg = config();
+      const result = await withDatabase(cfg, 'plugboard rotate-key', async (h) => {
+        const { key } = resolveMasterKey(cfg);
+        const vault = await openVault(h.db, key);
+        return rotateKey(h.db, vault, key, { batchSize: opts.batchSize, reencryptOnly: !!opts.finish });
+      });
+      print(
+        result,
+        !!opts.json,
+        () =>
+          `Key version ${result.version} is current; re-encrypted ${result.accounts} account(s) and ${result.integrations} auth config secret(s).`,
+      );
     });
 
   return program;
