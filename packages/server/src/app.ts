@@ -93,7 +93,7 @@ export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyI
   );
 
   await app.register(healthRoutes, { db });
-  await app.register(connectSessionRoutes, { db, config });
+  await app.register(connectSessionRoutes, ctx);
   await app.register(authConfigRoutes, ctx);
   await app.register(accountRoutes, ctx);
   await app.register(connectorsMetaRoutes, ctx);

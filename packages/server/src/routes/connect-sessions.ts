@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/database.ts';
+import type { AppContext } from '../context.ts';
 import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
@@ -17,10 +16,9 @@ import {
   revokeConnectSession,
 } from '../services/connect-sessions.ts';
 
-export const connectSessionRoutes: FastifyPluginAsyncZod<{ db: Db; config: Config }> = async (
-  app,
-  { db, config },
-) => {
+export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
+  const { db } = ctx;
+  const deps = { db, catalogue: ctx.catalogue, publicUrl: ctx.config.publicUrl };
   app.addHook('onRequest', apiKeyAuth(db));
   const security = API_KEY_SECURITY;
 
@@ -36,7 +34,7 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<{ db: Db; config: Confi
       },
     },
     async (request, reply) => {
-      const session = await createConnectSession(db, projectOf(request), request.body, config);
+      const session = await createConnectSession(deps, projectOf(request), request.body);
       return reply.status(201).send(session);
     },
   );

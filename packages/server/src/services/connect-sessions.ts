@@ -1,35 +1,56 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import type { Catalogue } from '../connectors/catalogue.ts';
 import { generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
-import { notFound, unauthorized } from '../errors.ts';
+import { notFound, unauthorized, validationFailed } from '../errors.ts';
 import {
   type ConnectSession,
   type ConnectSessionCreate,
   type ConnectSessionTokenAuthLink,
   DEFAULT_EXPIRES_IN,
 } from '../schemas/connect-sessions.ts';
+import { findAccount } from './accounts.ts';
+import { findIntegration } from './integrations.ts';
 import type { ProjectContext } from './tenancy.ts';
 
 /** One message for every token that cannot be used, so callers cannot tell why (unknown, expired…). */
 export const INVALID_SESSION_TOKEN =
   'The connect session token is invalid or has expired. Create a new connect session.';
 
-export interface SessionLinks {
+export interface SessionDeps {
+  db: Db;
+  catalogue: Catalogue;
   /** Public base URL of this Plugboard; the hosted connect page lives below it. */
   publicUrl: string;
 }
 
+/** A session may only point at things that exist in its project; say so now rather than in the hub. */
+async function checkReferences(deps: SessionDeps, project: ProjectContext, input: ConnectSessionCreate) {
+  if (input.provider && !deps.catalogue.get(input.provider)) {
+    throw validationFailed(
+      `Unknown provider "${input.provider}". GET /connectors/meta lists the available providers.`,
+      [`body.provider: unknown provider "${input.provider}"`],
+    );
+  }
+  if (input.integration_id && !(await findIntegration(deps.db, project.projectId, input.integration_id))) {
+    throw notFound(`Auth config ${input.integration_id}`);
+  }
+  if (input.account_id && !(await findAccount(deps.db, project.projectId, input.account_id))) {
+    throw notFound(`Account ${input.account_id}`);
+  }
+}
+
 export async function createConnectSession(
-  db: Db,
+  deps: SessionDeps,
   project: ProjectContext,
   input: ConnectSessionCreate,
-  links: SessionLinks,
 ): Promise<ConnectSessionTokenAuthLink> {
+  await checkReferences(deps, project, input);
   const token = generateSecret(TOKEN_PREFIX.sessionToken);
   const expiresIn = input.expires_in ?? DEFAULT_EXPIRES_IN;
-  const row = await db
+  const row = await deps.db
     .insertInto('connect_sessions')
     .values({
       organization_id: project.organizationId,
@@ -56,7 +77,7 @@ export async function createConnectSession(
   return {
     ...toConnectSession(row),
     token,
-    auth_link_url: `${links.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
+    auth_link_url: `${deps.publicUrl}/embedded/integrations?token=${encodeURIComponent(token)}`,
   };
 }
 

@@ -13,9 +13,12 @@ export function backends(): Backend[] {
  * A fresh, migrated, empty database: PGlite in memory, or a new PostgreSQL database created for this
  * test and dropped on close, so suites never see each other's rows.
  */
-export async function createTestDatabase(backend: Backend): Promise<DatabaseHandle & { url?: string }> {
+export async function createTestDatabase(
+  backend: Backend,
+  pgliteDir?: string,
+): Promise<DatabaseHandle & { url?: string }> {
   if (backend === 'pglite') {
-    const handle = await openDatabase({ databaseUrl: undefined, dataDir: 'memory' });
+    const handle = await openDatabase({ databaseUrl: undefined, dataDir: pgliteDir ?? 'memory' });
     await migrateToLatest(handle.db);
     return handle;
   }

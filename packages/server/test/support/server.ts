@@ -26,8 +26,9 @@ export interface TestServer {
 export async function startTestServer(
   backend: Backend,
   env: Record<string, string> = {},
+  options: { pgliteDir?: string } = {},
 ): Promise<TestServer> {
-  const database = await createTestDatabase(backend);
+  const database = await createTestDatabase(backend, options.pgliteDir);
   const config = loadConfig({ LOG_LEVEL: 'info', PLUGBOARD_PUBLIC_URL: 'http://localhost:4000', ...env });
   const chunks: string[] = [];
   const logStream = new Writable({
