@@ -15,6 +15,7 @@ export interface TestServer {
   database: DatabaseHandle;
   config: Config;
   vault: Vault;
+  masterKey: Buffer;
   catalogue: Catalogue;
   /** Every log line the server wrote, raw. */
   logs(): string;
@@ -37,7 +38,8 @@ export async function startTestServer(
       done();
     },
   });
-  const vault = await openVault(database.db, randomBytes(32));
+  const masterKey = randomBytes(32);
+  const vault = await openVault(database.db, masterKey);
   const catalogue = loadCatalogue();
   const app = await buildApp({ config, db: database.db, vault, catalogue, logStream });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -49,6 +51,7 @@ export async function startTestServer(
     database,
     config,
     vault,
+    masterKey,
     catalogue,
     logs: () => chunks.join(''),
     newProject: (name = 'Test project') => createProject(database.db, { name }),
