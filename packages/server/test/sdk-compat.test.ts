@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { StackOne } from '@stackone/stackone-client-ts';
-import { BadRequestResponse, UnauthorizedResponse } from '@stackone/stackone-client-ts/sdk/models/errors';
+import { BadRequestResponse, UnauthorizedResponse } from '@stackone/stackone-client-ts/sdk/models/errors/index.js';
 import {
   ConnectSessionCreateCategories,
   ConnectSessionCreateType,
-} from '@stackone/stackone-client-ts/sdk/models/shared';
+} from '@stackone/stackone-client-ts/sdk/models/shared/index.js';
 import { backends } from './support/backends.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
