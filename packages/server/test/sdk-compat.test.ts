@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { StackOne } from '@stackone/stackone-client-ts';
-import { BadRequestResponse, UnauthorizedResponse } from '@stackone/stackone-client-ts/sdk/models/errors/index.js';
+import {
+  BadRequestResponse,
+  UnauthorizedResponse,
+} from '@stackone/stackone-client-ts/sdk/models/errors/index.js';
 import {
   ConnectSessionCreateCategories,
   ConnectSessionCreateType,
