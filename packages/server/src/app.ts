@@ -22,6 +22,7 @@ import { authConfigRoutes } from './routes/auth-configs.ts';
 import { connectSessionRoutes } from './routes/connect-sessions.ts';
 import { connectorLogoRoutes } from './routes/connector-logos.ts';
 import { connectorsMetaRoutes } from './routes/connectors-meta.ts';
+import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
 
@@ -98,6 +99,7 @@ export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyI
   await app.register(accountRoutes, ctx);
   await app.register(connectorsMetaRoutes, ctx);
   await app.register(connectorLogoRoutes, { catalogue: ctx.catalogue });
+  await app.register(embeddedRoutes, { config });
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'unprocessable'
   | 'rate_limited'
   | 'provider_unavailable'
-  | 'provider_timeout';
+  | 'provider_timeout'
+  | 'unavailable';
 
 export interface ErrorDetails {
   /** One line per validation problem. */

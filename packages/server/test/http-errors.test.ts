@@ -6,7 +6,11 @@ import { call, startTestServer, type TestServer } from './support/server.ts';
 
 const valid = { origin_owner_id: 'c1', origin_owner_name: 'Acme' };
 
-function assertWireError(res: { status: number; body: any }, status: number, context: string) {
+function assertWireError(
+  res: Pick<Awaited<ReturnType<typeof call>>, 'status' | 'body'>,
+  status: number,
+  context: string,
+) {
   assert.equal(res.status, status, `${context}: ${JSON.stringify(res.body)}`);
   assert.equal(res.body.statusCode, status, context);
   assert.equal(typeof res.body.message, 'string', context);

@@ -52,7 +52,7 @@ for (const backend of backends()) {
       assert.equal(s.accountId, null);
       assert.ok(s.createdAt instanceof Date && !Number.isNaN(s.createdAt.getTime()));
       assert.match(s.token, /^pbcs_/);
-      assert.equal(s.authLinkUrl, `http://localhost:4000/embedded/integrations?token=${s.token}`);
+      assert.equal(s.authLinkUrl, `${server.url}/embedded/integrations?token=${s.token}`);
       assert.equal(typeof s.externalTriggerToken, 'string');
 
       const authed = await sdk.connectSessions.authenticateConnectSession({ token: s.token });

@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   provider_unavailable: 502,
   provider_timeout: 504,
+  unavailable: 503,
 };
 
 /** Readable messages for Fastify's own request errors, which otherwise leak internal wording. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
@@ -30,7 +31,9 @@ export async function startTestServer(
   options: { pgliteDir?: string } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(backend, options.pgliteDir);
-  const config = loadConfig({ LOG_LEVEL: 'info', PLUGBOARD_PUBLIC_URL: 'http://localhost:4000', ...env });
+  // The public URL is the server's own address, so links and logo URLs in responses work in tests.
+  const port = await freePort();
+  const config = loadConfig({ LOG_LEVEL: 'info', PLUGBOARD_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env });
   const chunks: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, done) {
@@ -42,11 +45,9 @@ export async function startTestServer(
   const vault = await openVault(database.db, masterKey);
   const catalogue = loadCatalogue();
   const app = await buildApp({ config, db: database.db, vault, catalogue, logStream });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (!address || typeof address !== 'object') throw new Error('server did not bind');
+  await app.listen({ host: '127.0.0.1', port });
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${port}`,
     app,
     database,
     config,
@@ -60,6 +61,14 @@ export async function startTestServer(
       await database.close();
     },
   };
+}
+
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 /** fetch with JSON in and out and the project key as HTTP Basic username. */

@@ -1,0 +1,69 @@
+/**
+ * Styles live inside the Shadow DOM, so the host page cannot break them; embedders theme the element
+ * through the custom properties below (they inherit through the shadow boundary).
+ */
+export const styles = `
+:host {
+  --pb-accent: var(--plugboard-accent, #4f46e5);
+  --pb-accent-fg: var(--plugboard-accent-fg, #ffffff);
+  --pb-bg: var(--plugboard-bg, #ffffff);
+  --pb-fg: var(--plugboard-fg, #111827);
+  --pb-muted: var(--plugboard-muted, #6b7280);
+  --pb-border: var(--plugboard-border, #d1d5db);
+  --pb-surface: var(--plugboard-surface, #f9fafb);
+  --pb-error: var(--plugboard-error, #b91c1c);
+  --pb-radius: var(--plugboard-radius, 10px);
+  --pb-font: var(--plugboard-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  display: block;
+  color-scheme: light;
+}
+:host([data-theme="dark"]) {
+  --pb-accent: var(--plugboard-accent, #818cf8);
+  --pb-accent-fg: var(--plugboard-accent-fg, #111827);
+  --pb-bg: var(--plugboard-bg, #111827);
+  --pb-fg: var(--plugboard-fg, #f3f4f6);
+  --pb-muted: var(--plugboard-muted, #9ca3af);
+  --pb-border: var(--plugboard-border, #374151);
+  --pb-surface: var(--plugboard-surface, #1f2937);
+  --pb-error: var(--plugboard-error, #fca5a5);
+  color-scheme: dark;
+}
+.hub { font-family: var(--pb-font); background: var(--pb-bg); color: var(--pb-fg); border-radius: var(--pb-radius);
+  padding: 24px; max-width: 480px; margin: 0 auto; box-sizing: border-box; line-height: 1.45; }
+h1 { font-size: 1.25rem; margin: 0 0 16px; outline: none; display: flex; align-items: center; gap: 10px; }
+h1 img { width: 32px; height: 32px; border-radius: 6px; }
+.tools { display: flex; gap: 8px; margin-bottom: 12px; }
+input, select, textarea { font: inherit; color: var(--pb-fg); background: var(--pb-bg); border: 1px solid var(--pb-border);
+  border-radius: calc(var(--pb-radius) * 0.6); padding: 8px 10px; width: 100%; box-sizing: border-box; }
+input[readonly] { background: var(--pb-surface); }
+:focus-visible { outline: 3px solid var(--pb-accent); outline-offset: 2px; }
+h1:focus-visible { outline: none; }
+ul.providers { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; max-height: 420px; overflow: auto; }
+ul.providers button { display: flex; align-items: center; gap: 12px; width: 100%; text-align: left; padding: 10px 12px;
+  background: var(--pb-surface); color: var(--pb-fg); border: 1px solid var(--pb-border); border-radius: var(--pb-radius); cursor: pointer; font: inherit; }
+ul.providers button:hover { border-color: var(--pb-accent); }
+ul.providers img { width: 28px; height: 28px; border-radius: 6px; }
+.category { color: var(--pb-muted); font-size: 0.85rem; margin-left: auto; }
+.field { margin-bottom: 14px; }
+.field label { display: block; font-weight: 600; margin-bottom: 4px; }
+.field .hint { color: var(--pb-muted); font-size: 0.85rem; margin: 2px 0 4px; }
+.field .problem { color: var(--pb-error); font-size: 0.85rem; margin-top: 4px; }
+.field [aria-invalid="true"] { border-color: var(--pb-error); }
+.row { display: flex; gap: 8px; }
+.row input { flex: 1; }
+.notice { background: var(--pb-surface); border: 1px solid var(--pb-border); border-radius: var(--pb-radius); padding: 10px 12px; margin-bottom: 14px; }
+.actions { display: flex; gap: 8px; justify-content: flex-end; margin-top: 18px; }
+button.primary, button.secondary, button.small { font: inherit; border-radius: calc(var(--pb-radius) * 0.6); cursor: pointer; }
+button.primary { background: var(--pb-accent); color: var(--pb-accent-fg); border: 1px solid var(--pb-accent); padding: 8px 16px; font-weight: 600; }
+button.primary[disabled] { opacity: 0.6; cursor: not-allowed; }
+button.secondary { background: transparent; color: var(--pb-fg); border: 1px solid var(--pb-border); padding: 8px 16px; }
+button.small { background: var(--pb-surface); color: var(--pb-fg); border: 1px solid var(--pb-border); padding: 6px 10px; white-space: nowrap; }
+.error { border-left: 4px solid var(--pb-error); padding: 8px 12px; background: var(--pb-surface); border-radius: 6px; }
+pre.provider { white-space: pre-wrap; word-break: break-word; background: var(--pb-surface); border: 1px solid var(--pb-border);
+  border-radius: 6px; padding: 8px; font-size: 0.8rem; max-height: 160px; overflow: auto; }
+.spinner { width: 28px; height: 28px; border: 3px solid var(--pb-border); border-top-color: var(--pb-accent); border-radius: 50%;
+  animation: spin 0.9s linear infinite; margin: 16px auto; }
+@keyframes spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .spinner { animation: none; } }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
