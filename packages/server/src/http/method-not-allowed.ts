@@ -8,7 +8,9 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * header, so this keeps a shadow router of every registered route to ask "which methods would match?".
  */
 export function trackRoutesForMethodNotAllowed(app: FastifyInstance): (url: string) => string[] {
-  const router = FindMyWay({ ignoreTrailingSlash: true });
+  // Same matching rules as Fastify's own router (trailing slash significant), so a path Fastify does
+  // not know is a 404, never a 405 that lists the very method the caller used.
+  const router = FindMyWay();
   const noop = () => {};
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -78,10 +78,10 @@ export const connectSessionAuthenticate = z
   .strictObject({ token: z.string().min(1).max(512) })
   .meta({ id: 'ConnectSessionAuthenticate' });
 
+// Decimal digits only: Number() coercion would also take "0x10", "1e3" or " 7 " as ids.
 export const sessionIdParams = z.object({
-  id: z.coerce
-    .number({ error: 'must be a numeric connect session id' })
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER),
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, 'must be a numeric connect session id')
+    .transform(Number),
 });
