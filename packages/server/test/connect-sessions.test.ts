@@ -73,6 +73,7 @@ for (const backend of backends()) {
         metadata: body.metadata,
         type: 'test',
         external_trigger_token: s.external_trigger_token,
+        allowed_origins: null,
         created_at: s.created_at,
       });
       const row = await server.database.db

@@ -60,6 +60,7 @@ export interface ConnectSessionsTable {
   type: string;
   multiple: boolean;
   external_trigger_token: string;
+  allowed_origins: Json<string[]> | null;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
   created_at: CreatedAt;

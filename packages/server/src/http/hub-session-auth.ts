@@ -1,7 +1,7 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
-import { unauthorized } from '../errors.ts';
+import { DomainError, unauthorized } from '../errors.ts';
 import { findUsableSession, INVALID_SESSION_TOKEN } from '../services/connect-sessions.ts';
 
 declare module 'fastify' {
@@ -15,7 +15,8 @@ declare module 'fastify' {
  * Hub calls carry the session token in `x-hub-session-token`. CORS preflights (OPTIONS) never carry
  * it, so they pass through to the CORS handler untouched.
  */
-export function hubSessionAuth(db: Db): onRequestHookHandler {
+export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler {
+  const ownOrigin = new URL(publicUrl).origin;
   return async (request) => {
     if (request.method === 'OPTIONS') return;
     const token = request.headers['x-hub-session-token'];
@@ -23,6 +24,17 @@ export function hubSessionAuth(db: Db): onRequestHookHandler {
       throw unauthorized(INVALID_SESSION_TOKEN);
     const session = await findUsableSession(db, undefined, token);
     if (!session) throw unauthorized(INVALID_SESSION_TOKEN);
+    // A session bound to origins refuses browsers on other pages (Plugboard's own hosted page is fine).
+    // Same-origin GETs carry no Origin header, so only a present, foreign Origin is refused.
+    const origin = request.headers.origin;
+    if (
+      session.allowed_origins &&
+      origin &&
+      origin !== ownOrigin &&
+      !session.allowed_origins.includes(origin)
+    ) {
+      throw new DomainError('forbidden', `This connect session cannot be used from ${origin}.`);
+    }
     request.hubSession = session;
   };
 }

@@ -38,6 +38,15 @@ export const connectSessionCreate = z
     metadata: metadataObject.nullish(),
     type: lenientEnum(ACCOUNT_TYPES).nullish(),
     multiple: z.boolean().nullish(),
+    /** Beyond the reference: browser origins allowed to use the token on /hub/* (e.g. https://app.example.com). */
+    allowed_origins: z
+      .array(
+        z
+          .url({ protocol: /^https?$/, error: 'must be an origin such as https://app.example.com' })
+          .transform((u) => new URL(u).origin),
+      )
+      .max(20)
+      .nullish(),
     expires_in: z
       .number()
       .int('must be a whole number of seconds')
@@ -63,6 +72,7 @@ const connectSessionFields = {
   metadata: z.record(z.string(), z.unknown()).nullable(),
   type: z.enum(ACCOUNT_TYPES).nullable(),
   external_trigger_token: z.string().nullable(),
+  allowed_origins: z.array(z.string()).nullable().optional(),
   created_at: isoDateTime,
 };
 

@@ -70,6 +70,9 @@ export async function createConnectSession(
       multiple: input.multiple ?? false,
       // Shown to the end user in forms of providers that call back into the integrator (webhook triggers).
       external_trigger_token: randomBytes(24).toString('hex'),
+      allowed_origins: input.allowed_origins?.length
+        ? JSON.stringify([...new Set(input.allowed_origins)])
+        : null,
       expires_at: sql<Date>`now() + make_interval(secs => ${expiresIn})` as never,
     })
     .returningAll()
@@ -133,6 +136,7 @@ export function toConnectSession(row: ConnectSessionRow): ConnectSession {
     metadata: row.metadata,
     type: row.type as ConnectSession['type'],
     external_trigger_token: row.external_trigger_token,
+    allowed_origins: row.allowed_origins,
     created_at: row.created_at.toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { startEmbedder } from '../support/embedder.ts';
 import { type FakeProvider, startFakeProvider } from '../support/fake-provider.ts';
 import { call, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -152,6 +153,71 @@ describe('hosted connect page in Chromium', { skip: available === true ? false :
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Connected' }).waitFor();
     await page.close();
+  });
+
+  test('in a popup, success is posted to the opener with an explicit origin', async () => {
+    const created = await call(server, 'POST', '/connect_sessions', {
+      key,
+      body: { origin_owner_id: 'popup-owner', origin_owner_name: 'Popup Co', provider: 'bamboohr' },
+    });
+    const link = new URL(created.body.auth_link_url);
+    const embedder = await startEmbedder({
+      '/': {
+        type: 'text/html; charset=utf-8',
+        body: `<!doctype html><meta charset="utf-8"><button id="open">Connect</button><script>
+          window.messages = [];
+          window.addEventListener('message', (e) => window.messages.push({ origin: e.origin, data: e.data }));
+          document.getElementById('open').onclick = () => window.open(${JSON.stringify(server.url + link.pathname + link.search)}, 'plugboard', 'width=480,height=640');
+        </script>`,
+      },
+    });
+    const opener = await browser.newPage();
+    try {
+      await opener.goto(embedder.url);
+      const [popup] = await Promise.all([opener.waitForEvent('popup'), opener.click('#open')]);
+      await popup.getByLabel('Company subdomain').fill('acme');
+      await popup.getByLabel(/^API key/).fill(GOOD);
+      await popup.getByRole('button', { name: 'Connect', exact: true }).click();
+      await popup.getByRole('heading', { name: 'Connected' }).waitFor();
+      await opener.waitForFunction(() => (globalThis as any).messages.length > 0);
+      const [message] = await opener.evaluate(() => (globalThis as any).messages);
+      const account = (await call(server, 'GET', '/accounts?origin_owner_id=popup-owner', { key })).body[0];
+      assert.equal(message.origin, new URL(server.url).origin);
+      assert.deepEqual(message.data, { type: 'plugboard:success', id: account.id, provider: 'bamboohr' });
+    } finally {
+      await opener.close();
+      await embedder.close();
+    }
+  });
+
+  test('embedded in another origin, the element connects and fires a success event', async () => {
+    const created = await call(server, 'POST', '/connect_sessions', {
+      key,
+      body: { origin_owner_id: 'embed-owner', origin_owner_name: 'Embed Co', provider: 'bamboohr' },
+    });
+    const embedder = await startEmbedder({
+      '/': {
+        type: 'text/html; charset=utf-8',
+        body: `<!doctype html><meta charset="utf-8">
+          <script type="module" src="${server.url}/embedded/assets/plugboard-hub.js"></script>
+          <plugboard-hub base-url="${server.url}" token="${created.body.token}" theme="light"></plugboard-hub>
+          <script>window.events = []; document.querySelector('plugboard-hub').addEventListener('success', (e) => window.events.push(e.detail));</script>`,
+      },
+    });
+    const page = await browser.newPage();
+    try {
+      await page.goto(embedder.url);
+      await page.getByLabel('Company subdomain').fill('acme');
+      await page.getByLabel(/^API key/).fill(GOOD);
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.waitForFunction(() => (globalThis as any).events.length > 0);
+      const [detail] = await page.evaluate(() => (globalThis as any).events);
+      assert.equal(detail.provider, 'bamboohr');
+      assert.match(detail.id, /^acc_/);
+    } finally {
+      await page.close();
+      await embedder.close();
+    }
   });
 
   test('the page carries a strict Content-Security-Policy and no referrer', async () => {

@@ -17,7 +17,7 @@ export const hubRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => 
     allowedHeaders: ['content-type', 'x-hub-session-token', 'x-hub-version'],
     maxAge: 600,
   });
-  app.addHook('onRequest', hubSessionAuth(ctx.db));
+  app.addHook('onRequest', hubSessionAuth(ctx.db, ctx.config.publicUrl));
   // Pass the context without the `prefix` option this plugin was registered with.
   const deps: AppContext = { config: ctx.config, db: ctx.db, vault: ctx.vault, catalogue: ctx.catalogue };
   await app.register(hubConnectorRoutes, deps);
