@@ -20,11 +20,13 @@ import { loggerOptions } from './http/logging.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
 import { connectSessionRoutes } from './routes/connect-sessions.ts';
+import { connectionAttemptRoutes } from './routes/connection-attempts.ts';
 import { connectorLogoRoutes } from './routes/connector-logos.ts';
 import { connectorsMetaRoutes } from './routes/connectors-meta.ts';
 import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 
 export interface AppDeps extends AppContext {
   /** Where logs go (tests capture them); stdout when absent. */
@@ -100,6 +102,8 @@ export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyI
   await app.register(connectorsMetaRoutes, ctx);
   await app.register(connectorLogoRoutes, { catalogue: ctx.catalogue });
   await app.register(embeddedRoutes, { config });
+  await app.register(oauthRoutes, ctx);
+  await app.register(connectionAttemptRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;

@@ -26,6 +26,11 @@ export interface Config {
   providerTimeoutMs: number;
   /** 32-byte key wrapping the credential encryption keys; a file in dataDir is used when absent. */
   masterKey: Buffer | undefined;
+  /**
+   * Where OAuth flows may send the browser back to, besides Plugboard's own finish page: origins
+   * (any path on them) or exact URIs, e.g. a native app's registered redirect URI.
+   */
+  oauthRedirectUris: string[];
 }
 
 const bool = z
@@ -63,6 +68,7 @@ const envSchema = z.object({
       'must be 32 bytes, as 64 hex characters or base64 (openssl rand -base64 32)',
     )
     .optional(),
+  PLUGBOARD_OAUTH_REDIRECT_URIS: z.string().default(''),
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
@@ -94,5 +100,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     providerTimeoutMs: e.PLUGBOARD_PROVIDER_TIMEOUT_MS,
     masterKey: e.PLUGBOARD_MASTER_KEY,
+    oauthRedirectUris: e.PLUGBOARD_OAUTH_REDIRECT_URIS.split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
   };
 }

@@ -6,6 +6,7 @@ import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
+import { startTokenRefresher } from './services/token-refresh.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -37,7 +38,15 @@ export async function startServer(
     const vault = await openVault(database.db, masterKey.key);
     const stopRefresh = startVaultRefresh(vault);
     const app = await buildApp({ config, db: database.db, vault, catalogue });
-    app.addHook('onClose', async () => stopRefresh());
+    const stopTokenRefresher = startTokenRefresher(
+      { db: database.db, vault, catalogue, providerTimeoutMs: config.providerTimeoutMs },
+      60_000,
+      (err) => app.log.warn({ err }, 'background token refresh failed'),
+    );
+    app.addHook('onClose', async () => {
+      stopRefresh();
+      stopTokenRefresher();
+    });
     if (masterKey.source === 'file' && database.kind === 'postgres') {
       app.log.warn(
         'PLUGBOARD_MASTER_KEY is not set: using the key file in the data directory. Every process sharing this database needs the same key; set PLUGBOARD_MASTER_KEY.',

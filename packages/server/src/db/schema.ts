@@ -9,6 +9,8 @@ export interface Database {
   encryption_keys: EncryptionKeysTable;
   integrations: IntegrationsTable;
   linked_accounts: LinkedAccountsTable;
+  connection_attempts: ConnectionAttemptsTable;
+  oauth_states: OAuthStatesTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -108,10 +110,40 @@ export interface LinkedAccountsTable {
   metadata: Json<Record<string, unknown>> | null;
   credentials_enc: string | null;
   key_version: number | null;
+  token_expires_at: Timestamp | null;
+  refresh_failures: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
 
+export interface ConnectionAttemptsTable {
+  id: string;
+  project_id: string;
+  session_id: ColumnType<string | number | bigint, number, never>;
+  origin_owner_id: string;
+  integration_id: string | null;
+  provider: string | null;
+  status: string;
+  account_id: string | null;
+  error_code: string | null;
+  error_description: string | null;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OAuthStatesTable {
+  state_hash: string;
+  attempt_id: string;
+  integration_id: string;
+  redirect_uri: string;
+  code_verifier_enc: string;
+  settings: Json<Record<string, string>> | null;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export type ConnectionAttemptRow = Selectable<ConnectionAttemptsTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type LinkedAccountRow = Selectable<LinkedAccountsTable>;
 export type ProjectRow = Selectable<ProjectsTable>;

@@ -54,10 +54,17 @@ export const metadataObject = z.record(z.string(), z.unknown()).superRefine((val
 export function lenientEnum<const T extends readonly [string, ...string[]]>(values: T) {
   const squash = (v: string) => v.replace(/[-_\s]/g, '').toLowerCase();
   const byKey = new Map(values.map((v) => [squash(v), v]));
-  return z
-    .string()
-    .transform((v) => byKey.get(squash(v)) ?? v)
-    .pipe(z.enum(values, { error: () => `must be one of: ${values.join(', ')}` }));
+  return (
+    z
+      .string()
+      // The request documentation shows this input side, a plain string: list the values there.
+      .meta({
+        description: `One of: ${values.join(', ')} (camelCase, UPPER_CASE and snake_case spellings are accepted and normalised).`,
+        examples: [values[0]],
+      })
+      .transform((v) => byKey.get(squash(v)) ?? v)
+      .pipe(z.enum(values, { error: () => `must be one of: ${values.join(', ')}` }))
+  );
 }
 
 export const CATEGORIES = [

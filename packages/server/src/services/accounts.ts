@@ -7,6 +7,7 @@ import { notFound, validationFailed } from '../errors.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
 import type { ProjectContext } from './tenancy.ts';
+import { freshCredentials } from './token-refresh.ts';
 
 export interface AccountDeps {
   db: Db;

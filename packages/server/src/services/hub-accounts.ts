@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { Catalogue } from '../connectors/catalogue.ts';
+import type { Connector } from '../connectors/schema.ts';
 import { generateId } from '../crypto/tokens.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
-import type { ConnectSessionRow, LinkedAccountRow } from '../db/schema.ts';
+import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import type { HubAccountCreate } from '../schemas/hub.ts';
 import { checkCredentials } from './credential-check.ts';
@@ -52,12 +53,32 @@ export async function connectAccount(
     deps.providerTimeoutMs,
   );
 
-  const account = await deps.db.transaction().execute(async (tx) => {
+  const account = await saveAccount(deps, session, integration, connector, values);
+  return { id: account.id, provider: account.provider };
+}
+
+export interface AccountValues extends SplitValues {
+  /** When the stored access token expires (OAuth), so it is refreshed in time. */
+  tokenExpiresAt?: Date | null;
+}
+
+/**
+ * Creates the session's linked account, or updates the one it re-connects (its account_id, or the
+ * dedupe match), in one transaction that also records the account on the session.
+ */
+export async function saveAccount(
+  deps: Pick<HubAccountDeps, 'db' | 'vault'>,
+  session: ConnectSessionRow,
+  integration: IntegrationRow,
+  connector: Connector,
+  values: AccountValues,
+): Promise<LinkedAccountRow> {
+  return deps.db.transaction().execute(async (tx) => {
     // Two tabs connecting the same owner and provider at once must not create two accounts.
     await sql`select pg_advisory_xact_lock(hashtext(${`${session.project_id}|${session.origin_owner_id}|${connector.key}`}))`.execute(
       tx,
     );
-    const target = existing ?? (await existingAccountFor(tx, { ...session, provider: connector.key }));
+    const target = await existingAccountFor(tx, { ...session, provider: connector.key });
     const id = target?.id ?? generateId('acc_');
     const encrypted = deps.vault.encryptJson(values.secrets, accountAad(session.project_id, id));
     const common = {
@@ -65,6 +86,8 @@ export async function connectAccount(
       setup_information: JSON.stringify(values.settings),
       credentials_enc: encrypted.ciphertext,
       key_version: encrypted.keyVersion,
+      token_expires_at: values.tokenExpiresAt ?? null,
+      refresh_failures: 0,
       status: 'active',
       status_reasons: null,
     };
@@ -109,7 +132,6 @@ export async function connectAccount(
       .execute();
     return row;
   });
-  return { id: account.id, provider: account.provider };
 }
 
 /** An account the session may see in the hub: the one it re-connects or produced, nothing else. */

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_tenancy_and_sessions.ts';
 import * as m0002 from './0002_integrations_accounts_vault.ts';
 import * as m0003 from './0003_session_allowed_origins.ts';
+import * as m0004 from './0004_oauth_connection_attempts.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
 export const migrations: Record<string, Migration> = {
   '0001_tenancy_and_sessions': m0001,
   '0002_integrations_accounts_vault': m0002,
   '0003_session_allowed_origins': m0003,
+  '0004_oauth_connection_attempts': m0004,
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.ts';
 import { hubSessionAuth } from '../../http/hub-session-auth.ts';
 import { hubAccountRoutes } from './accounts.ts';
+import { hubAttemptRoutes } from './connection-attempts.ts';
 import { hubConnectorRoutes } from './connectors.ts';
 
 /**
@@ -22,4 +23,5 @@ export const hubRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => 
   const deps: AppContext = { config: ctx.config, db: ctx.db, vault: ctx.vault, catalogue: ctx.catalogue };
   await app.register(hubConnectorRoutes, deps);
   await app.register(hubAccountRoutes, deps);
+  await app.register(hubAttemptRoutes, deps);
 };

@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { hubSessionOf } from '../../http/hub-session-auth.ts';
+import { errorResponses } from '../../schemas/common.ts';
+import {
+  cancelAttempt,
+  createAttempt,
+  sessionAttempt,
+  toHubAttempt,
+} from '../../services/connection-attempts.ts';
+
+const attempt = z.object({
+  id: z.string(),
+  status: z.enum(['pending', 'authenticated', 'error', 'cancelled', 'expired']),
+  account: z.object({ id: z.string() }).nullable(),
+  error: z.object({ code: z.string(), description: z.string() }).nullable(),
+});
+const params = z.object({ id: z.string().min(1).max(100) });
+
+export const hubAttemptRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
+  const tags = ['Hub'];
+
+  app.post(
+    '/connection_attempts',
+    {
+      schema: {
+        tags,
+        summary: 'Start a connection attempt (before opening the OAuth popup)',
+        // The token is also in the body for StackOne's hub; the header already authenticated the call.
+        body: z.object({ token: z.string().max(512).optional() }).optional(),
+        response: { 201: z.object({ id: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send({ id: (await createAttempt(ctx.db, hubSessionOf(request))).id }),
+  );
+
+  app.get(
+    '/connection_attempts/:id',
+    { schema: { tags, summary: 'Poll an attempt', params, response: { 200: attempt, ...errorResponses } } },
+    async (request) => toHubAttempt(await sessionAttempt(ctx.db, hubSessionOf(request), request.params.id)),
+  );
+
+  app.delete(
+    '/connection_attempts/:id',
+    {
+      schema: { tags, summary: 'Cancel an attempt', params, response: { 204: z.null(), ...errorResponses } },
+    },
+    async (request, reply) => {
+      await cancelAttempt(ctx.db, hubSessionOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,161 @@
+import * as oauth from 'oauth4webapi';
+import type { AuthMethod } from '../connectors/schema.ts';
+import { DomainError } from '../errors.ts';
+
+type OAuthMethod = Extract<AuthMethod, { type: 'oauth2' }>;
+
+/** Token fields kept (encrypted) with an OAuth account. */
+export interface OAuthTokens {
+  access_token: string;
+  refresh_token?: string;
+  token_type?: string;
+  scope?: string;
+  /** ISO date-time when the access token stops working. */
+  expires_at?: string;
+}
+
+export interface TokenEndpoint {
+  method: OAuthMethod;
+  tokenUrl: string;
+  authorizationUrl?: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+}
+
+/** oauth4webapi describes the provider as an "authorization server"; ours come from connector data. */
+export function authorizationServer(
+  endpoint: Pick<TokenEndpoint, 'tokenUrl' | 'authorizationUrl'>,
+): oauth.AuthorizationServer {
+  return {
+    issuer: new URL(endpoint.tokenUrl).origin,
+    token_endpoint: endpoint.tokenUrl,
+    ...(endpoint.authorizationUrl ? { authorization_endpoint: endpoint.authorizationUrl } : {}),
+  };
+}
+
+function clientAuth(endpoint: TokenEndpoint): oauth.ClientAuth {
+  return endpoint.method.token_endpoint_auth === 'client_secret_basic'
+    ? oauth.ClientSecretBasic(endpoint.clientSecret)
+    : oauth.ClientSecretPost(endpoint.clientSecret);
+}
+
+/** Plain http is only possible through an integration's URL override (local development and tests). */
+function requestOptions(endpoint: TokenEndpoint) {
+  return {
+    [oauth.allowInsecureRequests]: endpoint.tokenUrl.startsWith('http:'),
+    signal: AbortSignal.timeout(endpoint.timeoutMs),
+  };
+}
+
+export function tokensFrom(response: oauth.TokenEndpointResponse, previous?: OAuthTokens): OAuthTokens {
+  return {
+    access_token: response.access_token,
+    // Providers that do not rotate refresh tokens omit them from refresh responses: keep the old one.
+    ...((response.refresh_token ?? previous?.refresh_token)
+      ? { refresh_token: response.refresh_token ?? previous?.refresh_token }
+      : {}),
+    ...(response.token_type ? { token_type: String(response.token_type) } : {}),
+    ...(response.scope ? { scope: response.scope } : {}),
+    ...(typeof response.expires_in === 'number'
+      ? { expires_at: new Date(Date.now() + response.expires_in * 1000).toISOString() }
+      : {}),
+  };
+}
+
+export async function exchangeCode(
+  endpoint: TokenEndpoint,
+  callback: URLSearchParams,
+  expectedState: string,
+  redirectUri: string,
+  codeVerifier: string,
+): Promise<OAuthTokens> {
+  const as = authorizationServer(endpoint);
+  const client = { client_id: endpoint.clientId };
+  return withProviderErrors(async () => {
+    // Checks state (again) and, when the provider sends one, the issuer of the response.
+    const params = oauth.validateAuthResponse(as, client, callback, expectedState);
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      clientAuth(endpoint),
+      params,
+      redirectUri,
+      codeVerifier,
+      requestOptions(endpoint),
+    );
+    return tokensFrom(await oauth.processAuthorizationCodeResponse(as, client, response));
+  });
+}
+
+export async function refreshTokens(endpoint: TokenEndpoint, previous: OAuthTokens): Promise<OAuthTokens> {
+  if (!previous.refresh_token)
+    throw new DomainError('unprocessable', 'This account has no refresh token; reconnect it.');
+  const as = authorizationServer(endpoint);
+  const client = { client_id: endpoint.clientId };
+  return withProviderErrors(async () => {
+    const response = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      clientAuth(endpoint),
+      previous.refresh_token!,
+      requestOptions(endpoint),
+    );
+    return tokensFrom(await oauth.processRefreshTokenResponse(as, client, response), previous);
+  });
+}
+
+export async function clientCredentialsTokens(
+  endpoint: TokenEndpoint,
+  scopes: string[],
+): Promise<OAuthTokens> {
+  const as = authorizationServer(endpoint);
+  const client = { client_id: endpoint.clientId };
+  const params: Record<string, string> = scopes.length
+    ? { scope: scopes.join(endpoint.method.scope_separator ?? ' ') }
+    : {};
+  return withProviderErrors(async () => {
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      clientAuth(endpoint),
+      params,
+      requestOptions(endpoint),
+    );
+    return tokensFrom(await oauth.processClientCredentialsResponse(as, client, response));
+  });
+}
+
+/** An OAuth error from the provider, with its code (invalid_grant, access_denied…) kept for callers. */
+export class ProviderOAuthError extends DomainError {
+  constructor(
+    readonly oauthError: string,
+    description: string,
+    providerResponse: string,
+  ) {
+    super('validation_failed', description, { provider_response: providerResponse });
+  }
+}
+
+async function withProviderErrors<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof oauth.ResponseBodyError) {
+      throw new ProviderOAuthError(
+        err.error,
+        `The provider refused the token request: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}.`,
+        JSON.stringify(err.cause),
+      );
+    }
+    const name = (err as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new DomainError('provider_timeout', 'The provider did not answer the token request in time.', {
+        provider_response: '',
+      });
+    }
+    throw new DomainError('provider_unavailable', `The token request failed: ${(err as Error).message}`, {
+      provider_response: (err as Error).message,
+    });
+  }
+}
