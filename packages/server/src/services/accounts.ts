@@ -141,14 +141,14 @@ export async function updateAccount(
 }
 
 /** Beyond the reference: the decrypted credentials, for the integrator's backend to call the provider. */
-export async function getAccountCredentials(deps: AccountDeps, project: ProjectContext, id: string) {
+export async function getAccountCredentials(
+  deps: AccountDeps & { providerTimeoutMs: number },
+  project: ProjectContext,
+  id: string,
+) {
   const row = await accountOrFail(deps.db, project, id);
-  const credentials = row.credentials_enc
-    ? await deps.vault.decryptJson<Record<string, unknown>>(
-        row.credentials_enc,
-        accountAad(project.projectId, id),
-      )
-    : {};
+  // OAuth tokens about to expire are refreshed first, so callers always get a working token.
+  const credentials = await freshCredentials(deps, row);
   const integration = row.integration_id
     ? await deps.db
         .selectFrom('integrations')

@@ -39,6 +39,8 @@ export async function freshCredentials(
   const read = (enc: string | null) =>
     enc ? deps.vault.decryptJson<Record<string, unknown>>(enc, aad) : Promise.resolve({});
   if (!needsRefresh(row)) return read(row.credentials_enc);
+  // Resolved before taking the lock: PGlite has one connection, which the transaction will hold.
+  const endpoint = await tokenEndpointFor(deps, row);
 
   const outcome = await deps.db.transaction().execute(async (tx) => {
     const locked = await tx
@@ -50,7 +52,6 @@ export async function freshCredentials(
     if (!locked) throw new DomainError('not_found', `Account ${row.id} was deleted.`);
     const current = (await read(locked.credentials_enc)) as unknown as OAuthTokens;
     if (!needsRefresh(locked)) return { credentials: current };
-    const endpoint = await tokenEndpointFor(deps, locked);
     try {
       const next = await refreshTokens(endpoint, current);
       const encrypted = deps.vault.encryptJson(next, aad);

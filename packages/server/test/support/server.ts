@@ -13,7 +13,7 @@ import { type Backend, createTestDatabase } from './backends.ts';
 export interface TestServer {
   url: string;
   app: FastifyInstance;
-  database: DatabaseHandle;
+  database: DatabaseHandle & { url?: string };
   config: Config;
   vault: Vault;
   masterKey: Buffer;

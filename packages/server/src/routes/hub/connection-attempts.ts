@@ -28,7 +28,7 @@ export const hubAttemptRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         tags,
         summary: 'Start a connection attempt (before opening the OAuth popup)',
         // The token is also in the body for StackOne's hub; the header already authenticated the call.
-        body: z.object({ token: z.string().max(512).optional() }).optional(),
+        body: z.object({ token: z.string().max(512).optional() }).nullish(),
         response: { 201: z.object({ id: z.string() }), ...errorResponses },
       },
     },

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { OAuth2Server } from 'oauth2-mock-server';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { openVault } from '../src/crypto/vault.ts';
+import { MAX_REFRESH_FAILURES } from '../src/services/token-refresh.ts';
+import { backends } from './support/backends.ts';
+import { createSession, hubCall } from './support/connect.ts';
+import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
+import { enableMockHubspot, location, startMockAuthServer } from './support/oauth.ts';
+import { call, freePort, startTestServer, type TestServer } from './support/server.ts';
+
+for (const backend of backends()) {
+  describe(`OAuth token refresh (${backend})`, () => {
+    let server: TestServer;
+    let auth: OAuth2Server;
+    let api: FakeProvider;
+    let key: string;
+    let integration: string;
+    const refreshes: URLSearchParams[] = [];
+
+    before(async () => {
+      auth = await startMockAuthServer();
+      // Tokens signed in the same second would be identical: make each one unique.
+      auth.service.on('beforeTokenSigning', (token) => {
+        token.payload.jti = randomBytes(8).toString('hex');
+      });
+      auth.service.on('beforeResponse', (_res, req) => {
+        const body = new URLSearchParams(req.body as Record<string, string>);
+        if (body.get('grant_type') === 'refresh_token') refreshes.push(body);
+      });
+      api = await startFakeProvider((req) =>
+        req.headers.authorization?.startsWith('Bearer ')
+          ? { status: 200, body: {} }
+          : { status: 401, body: {} },
+      );
+      server = await startTestServer(backend);
+      key = (await server.newProject()).api_key;
+      integration = await enableMockHubspot(server, key, auth, api.url);
+    });
+    after(async () => {
+      await server.close();
+      await auth.stop();
+      await api.close();
+    });
+
+    async function connect(owner: string): Promise<string> {
+      const session = await createSession(server, key, { origin_owner_id: owner, provider: 'hubspot' });
+      const start = new URL(`${server.url}/connect/oauth2/${integration}`);
+      start.searchParams.set('redirect_uri', `${server.url}/embedded/accounts/callback`);
+      start.searchParams.set('token', session.token);
+      const toProvider = await location(start.toString());
+      const toCallback = await location(toProvider.location!);
+      const done = new URL((await location(toCallback.location!)).location!);
+      assert.equal(
+        done.searchParams.get('status'),
+        'success',
+        done.searchParams.get('error_description') ?? '',
+      );
+      return done.searchParams.get('account_id')!;
+    }
+
+    const expire = (id: string) =>
+      server.database.db
+        .updateTable('linked_accounts')
+        .set({ token_expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', id)
+        .execute();
+
+    test('an expired access token is refreshed on demand, once, even under concurrent requests', async () => {
+      const id = await connect('refresh-1');
+      const before = (await call(server, 'GET', `/accounts/${id}/credentials`, { key })).body.credentials;
+      assert.equal(refreshes.length, 0, 'a fresh token is returned as is');
+      await expire(id);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => call(server, 'GET', `/accounts/${id}/credentials`, { key })),
+      );
+      assert.equal(refreshes.length, 1, 'one refresh for five concurrent requests');
+      assert.equal(refreshes[0]!.get('refresh_token'), before.refresh_token);
+      const tokens = new Set(results.map((r) => r.body.credentials.access_token));
+      assert.equal(tokens.size, 1, 'everyone gets the same new token');
+      assert.notEqual([...tokens][0], before.access_token);
+      const row = await server.database.db
+        .selectFrom('linked_accounts')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      assert.ok(row.token_expires_at!.getTime() > Date.now());
+    });
+
+    test('repeated refresh failures mark the account expired with a reason; a later success restores it', async () => {
+      const id = await connect('refresh-fail');
+      const failing = (res: { statusCode: number; body: unknown }) => {
+        res.statusCode = 400;
+        res.body = { error: 'invalid_grant', error_description: 'refresh token revoked' };
+      };
+      for (let i = 0; i < MAX_REFRESH_FAILURES; i++) {
+        await expire(id);
+        auth.service.once('beforeResponse', failing);
+        const res = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
+        assert.equal(res.status, 400);
+        assert.match(res.body.message, /invalid_grant/);
+      }
+      const account = (await call(server, 'GET', `/accounts/${id}`, { key })).body;
+      assert.equal(account.status, 'expired');
+      assert.equal(account.status_reasons[0].code, 'refresh_failed');
+      const filtered = await call(server, 'GET', '/accounts?status=expired', { key });
+      assert.ok(filtered.body.some((a: { id: string }) => a.id === id));
+
+      await expire(id);
+      const ok = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
+      assert.equal(ok.status, 200);
+      const restored = (await call(server, 'GET', `/accounts/${id}`, { key })).body;
+      assert.equal(restored.status, 'active');
+      assert.equal(restored.status_reasons, null);
+    });
+
+    test('two server processes on one PostgreSQL refresh an account once', {
+      skip: backend !== 'postgres',
+    }, async () => {
+      const id = await connect('two-processes');
+      await expire(id);
+      // A second, independent server: its own pool and vault instance on the same database.
+      const db2 = await openDatabase({ databaseUrl: server.database.url, dataDir: 'memory' });
+      const port = await freePort();
+      const app2 = await buildApp({
+        config: loadConfig({ LOG_LEVEL: 'silent', PLUGBOARD_PUBLIC_URL: `http://127.0.0.1:${port}` }),
+        db: db2.db,
+        vault: await openVault(db2.db, server.masterKey),
+        catalogue: server.catalogue,
+      });
+      await app2.listen({ host: '127.0.0.1', port });
+      try {
+        const before = refreshes.length;
+        const urls = [server.url, `http://127.0.0.1:${port}`, server.url, `http://127.0.0.1:${port}`];
+        const results = await Promise.all(
+          urls.map((url) =>
+            fetch(`${url}/accounts/${id}/credentials`, { headers: { authorization: `Bearer ${key}` } }).then(
+              (r) => r.json() as Promise<{ credentials: { access_token: string } }>,
+            ),
+          ),
+        );
+        assert.equal(refreshes.length - before, 1, 'the token endpoint was called once');
+        assert.equal(new Set(results.map((r) => r.credentials.access_token)).size, 1);
+        const token = results[0]!.credentials.access_token;
+        const check = await fetch(`${api.url}/crm/v3/objects/contacts`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(check.status, 200, 'the refreshed credentials work against the provider');
+      } finally {
+        await app2.close();
+        await db2.close();
+      }
+    });
+
+    test('an unknown session or bad query cannot start a flow', async () => {
+      const session = await createSession(server, key, { origin_owner_id: 'x', provider: 'hubspot' });
+      const attempt = await hubCall(server, session.token, 'POST', '/hub/connection_attempts');
+      assert.equal(attempt.status, 201, JSON.stringify(attempt.body));
+      const res = await location(`${server.url}/connect/oauth2/not-a-uuid?token=${session.token}`);
+      assert.equal(res.status, 400);
+    });
+  });
+}
