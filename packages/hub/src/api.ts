@@ -22,7 +22,8 @@ export interface HubField {
   placeholder: string;
   options?: Array<{ label: string; value: string }>;
   description?: string;
-  validation?: { type: string; pattern: string; error: string };
+  /** The wire form is StackOne's `{ type: 'html-pattern', pattern, error }`; connector files say `message`. */
+  validation?: { type?: string; pattern: string; error?: string; message?: string };
 }
 
 export interface HubConnectorConfig {
@@ -44,6 +45,13 @@ export interface HubAccount {
   setupInformation: Record<string, unknown>;
   secrets: Record<string, string>;
   integrationId: string;
+}
+
+export interface HubAttempt {
+  id: string;
+  status: 'pending' | 'authenticated' | 'error' | 'cancelled' | 'expired';
+  account: { id: string } | null;
+  error: { code: string; description: string } | null;
 }
 
 export class HubError extends Error {
@@ -78,13 +86,20 @@ export class HubClient {
       throw new HubError(0, 'network');
     }
     const text = await res.text();
-    let json: any;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    if (!res.ok) throw new HubError(res.status, json?.message ?? res.statusText, json?.provider_response);
+    if (!res.ok) {
+      const body = (json ?? {}) as { message?: unknown; provider_response?: unknown };
+      const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+      // provider_response is a string on the wire; tolerate a server that sends the raw JSON answer.
+      const answer = body.provider_response;
+      const provider = answer && typeof answer === 'object' ? JSON.stringify(answer) : str(answer);
+      throw new HubError(res.status, str(body.message) ?? res.statusText, provider);
+    }
     return json as T;
   }
 
@@ -108,6 +123,25 @@ export class HubClient {
       integration_id: integrationId,
       credentials,
     });
+  }
+  createAttempt() {
+    return this.request<{ id: string }>('POST', '/hub/connection_attempts', { token: this.token });
+  }
+  attempt(id: string) {
+    return this.request<HubAttempt>('GET', `/hub/connection_attempts/${encodeURIComponent(id)}`);
+  }
+  cancelAttempt(id: string) {
+    return this.request<void>('DELETE', `/hub/connection_attempts/${encodeURIComponent(id)}`);
+  }
+  /** The OAuth start page for a popup: a plain navigation, so the token travels in the query string. */
+  oauthUrl(integrationId: string, attemptId: string, fields: Record<string, string>) {
+    const base = this.baseUrl.replace(/\/+$/, '');
+    const url = new URL(`${base}/connect/oauth2/${encodeURIComponent(integrationId)}`);
+    url.searchParams.set('redirect_uri', `${base}/embedded/accounts/callback`);
+    url.searchParams.set('token', this.token);
+    url.searchParams.set('connection_attempt_id', attemptId);
+    for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v);
+    return url.toString();
   }
   updateAccount(id: string, integrationId: string, credentials: Record<string, string>) {
     return this.request<{ id: string; provider: string }>(

@@ -7,6 +7,7 @@ import {
   type HubIntegration,
 } from './api.ts';
 import { FormStep } from './form-step.tsx';
+import { runOAuthPopup } from './oauth-popup.ts';
 import type { MessageKey } from './i18n/en.ts';
 import type { Translate } from './i18n/index.ts';
 
@@ -34,8 +35,15 @@ export function App({ client, t, notify }: Props) {
   const [account, setAccount] = useState<HubAccount | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
 
-  // Screen readers and keyboard users land on the new step's heading.
-  useEffect(() => heading.current?.focus(), [step.kind]);
+  // Screen readers and keyboard users land on the new step's heading, unless the user is busy
+  // elsewhere on the embedding page: only move focus from inside the element or from nowhere.
+  useEffect(() => {
+    const el = heading.current;
+    if (!el) return;
+    const host = (el.getRootNode() as ShadowRoot).host;
+    const active = document.activeElement;
+    if (!active || active === document.body || active === host) el.focus();
+  }, [step.kind]);
 
   const fail = (err: unknown) => {
     const status = err instanceof HubError ? err.status : 0;
@@ -98,6 +106,32 @@ export function App({ client, t, notify }: Props) {
     }
   };
 
+  const oauth = (integration: HubIntegration, fields: Record<string, string>) => {
+    const running = runOAuthPopup(client, integration.integration_id, fields, integration.name);
+    setStep({ kind: 'connecting', name: integration.name });
+    running.then((outcome) => {
+      if (outcome.ok) {
+        setStep({ kind: 'success', name: integration.name });
+        notify('success', { id: outcome.accountId, provider: integration.provider });
+        return;
+      }
+      const messages = {
+        blocked: 'error.popupBlocked',
+        closed: 'error.popupClosed',
+        timeout: 'error.timeout',
+      } as const;
+      setStep({
+        kind: 'error',
+        name: integration.name,
+        message:
+          outcome.reason === 'error'
+            ? (outcome.description ?? t('error.network'))
+            : t(messages[outcome.reason]),
+        retry: () => openForm(integration),
+      });
+    });
+  };
+
   return (
     <div class="hub">
       {step.kind === 'loading' && (
@@ -123,6 +157,7 @@ export function App({ client, t, notify }: Props) {
             integrations.length > 1 && !account ? () => setStep({ kind: 'list', integrations }) : undefined
           }
           onSubmit={(credentials) => submit(step.integration, credentials)}
+          onOAuth={(fields) => oauth(step.integration, fields)}
         />
       )}
       {step.kind === 'connecting' && (
@@ -161,6 +196,9 @@ export function App({ client, t, notify }: Props) {
             ) : null}
           </div>
           <div class="actions">
+            <button type="button" class="secondary" onClick={() => notify('close')}>
+              {t('success.close')}
+            </button>
             <button type="button" class="primary" onClick={step.retry}>
               {t('error.retry')}
             </button>
@@ -175,6 +213,11 @@ export function App({ client, t, notify }: Props) {
           <p class="error" role="alert">
             {step.message}
           </p>
+          <div class="actions">
+            <button type="button" class="secondary" onClick={() => notify('close')}>
+              {t('success.close')}
+            </button>
+          </div>
         </div>
       )}
     </div>

@@ -15,6 +15,8 @@ interface Props {
   heading: { current: HTMLHeadingElement | null };
   onBack?: () => void;
   onSubmit: (credentials: Record<string, string>) => void;
+  /** OAuth: called synchronously inside the click with the non-secret form values. */
+  onOAuth: (fields: Record<string, string>) => void;
 }
 
 export function FormStep({
@@ -26,6 +28,7 @@ export function FormStep({
   heading,
   onBack,
   onSubmit,
+  onOAuth,
 }: Props) {
   const fields = config.configFields;
   const [values, setValues] = useState<Record<string, string>>(() => {
@@ -54,8 +57,12 @@ export function FormStep({
       (event.target as HTMLFormElement).querySelector<HTMLElement>(`#pb-field-${CSS.escape(first)}`)?.focus();
       return;
     }
-    onSubmit(credentialsToSend(fields, values, keep));
+    const credentials = credentialsToSend(fields, values, keep);
+    if (redirectFlow) onOAuth(credentials);
+    else onSubmit(credentials);
   };
+  // Authorization-code connectors sign in at the provider; client-credentials ones use the form.
+  const redirectFlow = config.type === 'oauth2' && config.grantType !== 'client_credentials';
 
   const setValue = (key: string, value: string) => setValues((v) => ({ ...v, [key]: value }));
 
@@ -83,40 +90,35 @@ export function FormStep({
           ) : null}
         </p>
       ) : null}
-      {config.type === 'oauth2' ? (
-        <p class="notice">{t('form.oauthSoon', { name: integration.name })}</p>
-      ) : (
-        fields.map((field) => (
-          <FieldInput
-            field={field}
-            value={values[field.key] ?? ''}
-            masked={keep.has(field.key) ? displayMasked(account!.secrets[field.key]!) : undefined}
-            revealed={revealed.has(field.key)}
-            error={errors[field.key]}
-            t={t}
-            onInput={(v) => setValue(field.key, v)}
-            onChange={() => {
-              setKeep((k) => new Set([...k].filter((x) => x !== field.key)));
-              setValue(field.key, '');
-            }}
-            onToggle={() =>
-              setRevealed((r) =>
-                r.has(field.key)
-                  ? new Set([...r].filter((x) => x !== field.key))
-                  : new Set([...r, field.key]),
-              )
-            }
-          />
-        ))
-      )}
+      {redirectFlow ? <p class="notice">{t('form.oauthSoon', { name: integration.name })}</p> : null}
+      {fields.map((field) => (
+        <FieldInput
+          field={field}
+          value={values[field.key] ?? ''}
+          masked={keep.has(field.key) ? displayMasked(account!.secrets[field.key]!) : undefined}
+          revealed={revealed.has(field.key)}
+          error={errors[field.key]}
+          t={t}
+          onInput={(v) => setValue(field.key, v)}
+          onChange={() => {
+            setKeep((k) => new Set([...k].filter((x) => x !== field.key)));
+            setValue(field.key, '');
+          }}
+          onToggle={() =>
+            setRevealed((r) =>
+              r.has(field.key) ? new Set([...r].filter((x) => x !== field.key)) : new Set([...r, field.key]),
+            )
+          }
+        />
+      ))}
       <div class="actions">
         {onBack ? (
           <button type="button" class="secondary" onClick={onBack}>
             {t('form.back')}
           </button>
         ) : null}
-        <button type="submit" class="primary" disabled={config.type === 'oauth2'}>
-          {config.type === 'oauth2'
+        <button type="submit" class="primary">
+          {redirectFlow
             ? t('form.oauth', { name: integration.name })
             : t(editing ? 'form.submitEdit' : 'form.submit')}
         </button>
@@ -170,7 +172,7 @@ function FieldInput(props: {
         value={value}
         onChange={(e) => props.onInput((e.target as HTMLSelectElement).value)}
       >
-        <option value="" />
+        <option value="">{field.placeholder}</option>
         {field.options?.map((o) => (
           <option value={o.value}>{o.label}</option>
         ))}
@@ -240,9 +242,17 @@ function CopyButton({ value, t }: { value: string; t: Translate }) {
     <button
       type="button"
       class="small"
-      onClick={async () => {
-        await navigator.clipboard?.writeText(value).catch(() => {});
-        setCopied(true);
+      onClick={async (event) => {
+        const button = event.currentTarget as HTMLElement;
+        try {
+          await navigator.clipboard.writeText(value);
+          setCopied(true);
+        } catch {
+          // No clipboard access (plain http, permissions): select the text so the user can copy it.
+          const input = button.parentElement?.querySelector('input');
+          input?.focus();
+          input?.select();
+        }
       }}
     >
       <span aria-live="polite">{copied ? t('form.copied') : t('form.copy')}</span>

@@ -28,7 +28,8 @@ export function fieldError(field: HubField, value: string, t: Translate): string
     } catch {
       re = undefined;
     }
-    if (re && !re.test(value)) return field.validation.error || t('error.pattern');
+    if (re && !re.test(value))
+      return field.validation.error || field.validation.message || t('error.pattern');
   }
   return undefined;
 }

@@ -45,6 +45,13 @@ export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyI
 
   // The API speaks JSON only; without this Fastify would hand text/plain bodies to the schemas as strings.
   app.removeContentTypeParser('text/plain');
+  // Hub clients send content-type: application/json on every call, DELETE included, usually with no
+  // body; an empty JSON body therefore means "no body" (routes that need one still reject it).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);

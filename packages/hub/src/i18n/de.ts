@@ -1,6 +1,6 @@
 import type { MessageKey } from './en.ts';
 
-export const de: Partial<Record<MessageKey, string>> = {
+export const de: Record<MessageKey, string> = {
   'list.title': 'Konto verbinden',
   'list.search': 'Anbieter suchen',
   'list.category': 'Kategorie',
@@ -21,7 +21,8 @@ export const de: Partial<Record<MessageKey, string>> = {
   'form.copied': 'Kopiert',
   'form.required': 'Pflichtfeld',
   'form.oauth': 'Mit {name} verbinden',
-  'form.oauthSoon': 'Die Anmeldung bei {name} öffnet sich in einem neuen Fenster.',
+  'form.oauthSoon':
+    'Die Anmeldung bei {name} ist in diesem Hub noch nicht verfügbar. Fragen Sie die Anwendung nach einem anderen Weg.',
   'connecting.title': 'Verbindung zu {name} wird hergestellt…',
   'success.title': 'Verbunden',
   'success.body': 'Ihr {name}-Konto ist verbunden. Sie können dieses Fenster schließen.',
@@ -33,6 +34,10 @@ export const de: Partial<Record<MessageKey, string>> = {
   'error.number': 'Bitte eine Zahl eingeben',
   'error.select': 'Bitte eine der Optionen wählen',
   'error.pattern': 'Der Wert hat nicht das erwartete Format',
+  'error.popupBlocked':
+    'Ihr Browser hat das Anmeldefenster blockiert. Erlauben Sie Pop-ups für diese Seite und versuchen Sie es erneut.',
+  'error.popupClosed': 'Das Anmeldefenster wurde geschlossen, bevor die Verbindung hergestellt war.',
+  'error.timeout': 'Die Anmeldung hat zu lange gedauert. Versuchen Sie es erneut.',
   'error.session': 'Dieser Link ist abgelaufen. Bitten Sie die Anwendung um einen neuen.',
   'error.network': 'Plugboard ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
   loading: 'Wird geladen…',
@@ -46,4 +51,6 @@ export const de: Partial<Record<MessageKey, string>> = {
   'categories.lms': 'Lernen',
   'categories.scheduling': 'Termine',
   'categories.screening': 'Überprüfung',
+  'categories.crm': 'CRM',
+  'categories.marketing': 'Marketing',
 };

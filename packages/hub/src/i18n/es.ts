@@ -1,6 +1,6 @@
 import type { MessageKey } from './en.ts';
 
-export const es: Partial<Record<MessageKey, string>> = {
+export const es: Record<MessageKey, string> = {
   'list.title': 'Conectar una cuenta',
   'list.search': 'Buscar proveedores',
   'list.category': 'Categoría',
@@ -20,7 +20,8 @@ export const es: Partial<Record<MessageKey, string>> = {
   'form.copied': 'Copiado',
   'form.required': 'obligatorio',
   'form.oauth': 'Conectar con {name}',
-  'form.oauthSoon': 'El inicio de sesión en {name} se abre en una ventana nueva.',
+  'form.oauthSoon':
+    'El inicio de sesión con {name} aún no está disponible aquí. Pida a la aplicación otra forma de conectarse.',
   'connecting.title': 'Conectando con {name}…',
   'success.title': 'Conectado',
   'success.body': 'Su cuenta de {name} está conectada. Puede cerrar esta ventana.',
@@ -32,6 +33,10 @@ export const es: Partial<Record<MessageKey, string>> = {
   'error.number': 'Introduzca un número',
   'error.select': 'Elija una de las opciones',
   'error.pattern': 'El valor no tiene el formato esperado',
+  'error.popupBlocked':
+    'Su navegador bloqueó la ventana de inicio de sesión. Permita las ventanas emergentes para esta página e inténtelo de nuevo.',
+  'error.popupClosed': 'La ventana de inicio de sesión se cerró antes de terminar.',
+  'error.timeout': 'El inicio de sesión tardó demasiado. Inténtelo de nuevo.',
   'error.session': 'Este enlace ha caducado. Pida uno nuevo a la aplicación.',
   'error.network': 'No se puede contactar con Plugboard. Compruebe su conexión e inténtelo de nuevo.',
   loading: 'Cargando…',
@@ -45,4 +50,6 @@ export const es: Partial<Record<MessageKey, string>> = {
   'categories.lms': 'Formación',
   'categories.scheduling': 'Agenda',
   'categories.screening': 'Verificación',
+  'categories.crm': 'CRM',
+  'categories.marketing': 'Marketing',
 };

@@ -1,6 +1,6 @@
 import type { MessageKey } from './en.ts';
 
-export const fr: Partial<Record<MessageKey, string>> = {
+export const fr: Record<MessageKey, string> = {
   'list.title': 'Connecter un compte',
   'list.search': 'Rechercher un fournisseur',
   'list.category': 'Catégorie',
@@ -21,7 +21,8 @@ export const fr: Partial<Record<MessageKey, string>> = {
   'form.copied': 'Copié',
   'form.required': 'obligatoire',
   'form.oauth': 'Se connecter avec {name}',
-  'form.oauthSoon': "La connexion à {name} s'ouvre dans une nouvelle fenêtre.",
+  'form.oauthSoon':
+    "La connexion avec {name} n'est pas encore disponible ici. Demandez à l'application un autre moyen de vous connecter.",
   'connecting.title': 'Connexion à {name}…',
   'success.title': 'Connecté',
   'success.body': 'Votre compte {name} est connecté. Vous pouvez fermer cette fenêtre.',
@@ -33,6 +34,10 @@ export const fr: Partial<Record<MessageKey, string>> = {
   'error.number': 'Saisissez un nombre',
   'error.select': 'Choisissez une des options',
   'error.pattern': "Cette valeur n'a pas le format attendu",
+  'error.popupBlocked':
+    'Votre navigateur a bloqué la fenêtre de connexion. Autorisez les fenêtres pop-up pour cette page et réessayez.',
+  'error.popupClosed': 'La fenêtre de connexion a été fermée avant la fin.',
+  'error.timeout': 'La connexion a pris trop de temps. Réessayez.',
   'error.session': "Ce lien a expiré. Demandez-en un nouveau à l'application.",
   'error.network': 'Plugboard est injoignable. Vérifiez votre connexion et réessayez.',
   loading: 'Chargement…',
@@ -44,4 +49,8 @@ export const fr: Partial<Record<MessageKey, string>> = {
   'categories.lms': 'Formation',
   'categories.scheduling': 'Agenda',
   'categories.screening': 'Vérification',
+  'categories.crm': 'CRM',
+  'categories.marketing': 'Marketing',
+  'categories.documents': 'Documents',
+  'categories.messaging': 'Messagerie',
 };

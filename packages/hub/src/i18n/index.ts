@@ -6,7 +6,7 @@ import { fr } from './fr.ts';
 export type Locale = 'en' | 'de' | 'fr' | 'es';
 export type Translate = (key: MessageKey, params?: Record<string, string>) => string;
 
-const catalogues: Record<Locale, Partial<Record<MessageKey, string>>> = { en, de, fr, es };
+const catalogues: Record<Locale, Record<MessageKey, string>> = { en, de, fr, es };
 
 /** The `lang` attribute wins, then the browser's preferences; English when nothing matches. */
 export function pickLocale(attribute: string | null | undefined, preferred: readonly string[] = []): Locale {
