@@ -179,6 +179,37 @@ for (const backend of backends()) {
       assert.equal(polled.body.status, 'authenticated');
     });
 
+    test('client-credentials connectors connect from the form, without a popup, and renew their token', async () => {
+      const cfg = await call(server, 'POST', '/auth_configs', {
+        key,
+        body: { connector_key: 'personio', urls: { token_url: `${auth.issuer.url}/token`, api_base_url: api.url } },
+      });
+      assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
+      const session = await createSession(server, key, { origin_owner_id: 'cc', provider: 'personio' });
+      const form = await hubCall(server, session.token, 'GET', `/hub/connectors/${cfg.body.id}`);
+      assert.equal(form.body.config.type, 'oauth2');
+      assert.equal(form.body.config.grantType, 'client_credentials');
+      const res = await hubCall(server, session.token, 'POST', '/hub/accounts', {
+        integration_id: cfg.body.id,
+        credentials: { client_id: 'customer-client', client_secret: 'customer-secret' },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const grant = tokenRequests.at(-1)!;
+      assert.equal(grant.get('grant_type'), 'client_credentials');
+      const creds = await call(server, 'GET', `/accounts/${res.body.id}/credentials`, { key });
+      assert.equal(typeof creds.body.credentials.access_token, 'string');
+      assert.equal(creds.body.credentials.client_secret, 'customer-secret');
+      await server.database.db
+        .updateTable('linked_accounts')
+        .set({ token_expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', res.body.id)
+        .execute();
+      const count = tokenRequests.length;
+      await call(server, 'GET', `/accounts/${res.body.id}/credentials`, { key });
+      assert.equal(tokenRequests.length, count + 1);
+      assert.equal(tokenRequests.at(-1)!.get('grant_type'), 'client_credentials');
+    });
+
     test('cancelling an attempt marks it cancelled; attempts of other sessions are not visible', async () => {
       const { session, attemptId } = await popupFlow('cancel');
       assert.equal(

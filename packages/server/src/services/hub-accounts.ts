@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import type { Connector } from '../connectors/schema.ts';
+import { type Connector, fillTemplate } from '../connectors/schema.ts';
 import { generateId } from '../crypto/tokens.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
@@ -11,6 +11,7 @@ import { checkCredentials } from './credential-check.ts';
 import { allowedIntegration, existingAccountFor } from './hub-connectors.ts';
 import { maskSecret, type SplitValues, validateFormValues } from './hub-form.ts';
 import { authMethodOf, effectiveUrls } from './integrations.ts';
+import { clientCredentialsTokens } from './oauth-client.ts';
 
 export interface HubAccountDeps {
   db: Db;
@@ -31,10 +32,8 @@ export async function connectAccount(
 ) {
   const { row: integration, connector } = await allowedIntegration(deps, session, input.integration_id);
   const method = authMethodOf(connector, integration.auth_method);
-  if (method.type !== 'custom') {
-    throw validationFailed(
-      `${connector.name} connects through OAuth: open /connect/oauth2/${integration.id} instead.`,
-    );
+  if (method.type === 'oauth2' && method.grant_type === 'authorization_code') {
+    throw validationFailed(`${connector.name} connects through OAuth: open /connect/oauth2/${integration.id} instead.`);
   }
   const existing = await existingAccountFor(deps.db, session);
   if (session.account_id && !existing) throw notFound(`Account ${session.account_id} to re-connect`);
@@ -44,14 +43,24 @@ export async function connectAccount(
     );
   }
   const stored = existing ? await storedValues(deps.vault, existing) : undefined;
-  const values = validateFormValues(method.fields, input.credentials, stored);
-  await checkCredentials(
-    connector,
-    method,
-    effectiveUrls(connector, integration),
-    { ...values.settings, ...values.secrets },
-    deps.providerTimeoutMs,
-  );
+  const values: AccountValues = validateFormValues(method.fields, input.credentials, stored);
+  const urls = effectiveUrls(connector, integration);
+  if (method.type === 'oauth2') {
+    // Client-credentials connectors: the user's own client id and secret buy a token, no popup.
+    const tokens = await clientCredentialsTokens(
+      {
+        method,
+        tokenUrl: fillTemplate(urls.token_url!, values.settings, { encode: true }),
+        clientId: values.settings.client_id ?? values.secrets.client_id ?? '',
+        clientSecret: values.secrets.client_secret ?? '',
+        timeoutMs: deps.providerTimeoutMs,
+      },
+      integration.oauth_scopes ?? method.scopes,
+    );
+    values.secrets = { ...values.secrets, ...tokens };
+    values.tokenExpiresAt = tokens.expires_at ? new Date(tokens.expires_at) : null;
+  }
+  await checkCredentials(connector, method, urls, { ...values.settings, ...values.secrets }, deps.providerTimeoutMs);
 
   const account = await saveAccount(deps, session, integration, connector, values);
   return { id: account.id, provider: account.provider };

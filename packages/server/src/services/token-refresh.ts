@@ -6,7 +6,7 @@ import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
-import { type OAuthTokens, ProviderOAuthError, refreshTokens } from './oauth-client.ts';
+import { clientCredentialsTokens, type OAuthTokens, ProviderOAuthError, refreshTokens } from './oauth-client.ts';
 
 export interface RefreshDeps {
   db: Db;
@@ -40,7 +40,7 @@ export async function freshCredentials(
     enc ? deps.vault.decryptJson<Record<string, unknown>>(enc, aad) : Promise.resolve({});
   if (!needsRefresh(row)) return read(row.credentials_enc);
   // Resolved before taking the lock: PGlite has one connection, which the transaction will hold.
-  const endpoint = await tokenEndpointFor(deps, row);
+  const endpoint = await tokenEndpointFor(deps, row, await read(row.credentials_enc));
 
   const outcome = await deps.db.transaction().execute(async (tx) => {
     const locked = await tx
@@ -53,7 +53,11 @@ export async function freshCredentials(
     const current = (await read(locked.credentials_enc)) as unknown as OAuthTokens;
     if (!needsRefresh(locked)) return { credentials: current };
     try {
-      const next = await refreshTokens(endpoint, current);
+      // Client-credentials tokens are simply requested again; others use their refresh token.
+      const next =
+        endpoint.method.grant_type === 'client_credentials'
+          ? { ...current, ...(await clientCredentialsTokens(endpoint, endpoint.scopes)) }
+          : await refreshTokens(endpoint, current);
       const encrypted = deps.vault.encryptJson(next, aad);
       await tx
         .updateTable('linked_accounts')
@@ -123,20 +127,27 @@ async function handleFailure(
   throw failure;
 }
 
-async function tokenEndpointFor(deps: RefreshDeps, row: LinkedAccountRow) {
-  const integration = row.integration_id
-    ? await findIntegration(deps.db, row.project_id, row.integration_id)
-    : undefined;
+async function tokenEndpointFor(deps: RefreshDeps, row: LinkedAccountRow, credentials: Record<string, unknown>) {
+  const integration = row.integration_id ? await findIntegration(deps.db, row.project_id, row.integration_id) : undefined;
   const connector = deps.catalogue.get(row.provider);
-  if (!integration || !connector)
+  if (!integration || !connector) {
     throw new DomainError('unprocessable', 'The auth config of this account is gone; reconnect it.');
+  }
   const method = authMethodOf(connector, integration.auth_method);
-  const client = await oauthClientOf(deps.vault, integration);
-  if (method.type !== 'oauth2' || !client)
-    throw new DomainError('unprocessable', 'This account has no OAuth client to refresh with.');
+  if (method.type !== 'oauth2') throw new DomainError('unprocessable', 'This account does not use OAuth.');
   const settings = (row.setup_information ?? {}) as Record<string, string>;
+  // Client-credentials accounts carry their own client; authorization-code ones use the auth config's.
+  const client =
+    method.grant_type === 'client_credentials'
+      ? {
+          client_id: String(settings.client_id ?? credentials.client_id ?? ''),
+          client_secret: String(credentials.client_secret ?? ''),
+        }
+      : await oauthClientOf(deps.vault, integration);
+  if (!client) throw new DomainError('unprocessable', 'This account has no OAuth client to refresh with.');
   return {
     method,
+    scopes: integration.oauth_scopes ?? method.scopes,
     tokenUrl: fillTemplate(effectiveUrls(connector, integration).token_url!, settings, { encode: true }),
     clientId: client.client_id,
     clientSecret: client.client_secret,
