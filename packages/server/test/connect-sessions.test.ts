@@ -57,7 +57,7 @@ for (const backend of backends()) {
       const authed = await authenticate(s.token);
       assert.equal(authed.status, 201);
       const { token: _t, auth_link_url: _a, ...session } = s;
-      assert.deepEqual(authed.body, session);
+      assert.deepEqual(authed.body, { ...session, latest_connection_attempt: null });
       assert.deepEqual(authed.body, {
         id: s.id,
         organization_id: s.organization_id,
@@ -75,6 +75,7 @@ for (const backend of backends()) {
         external_trigger_token: s.external_trigger_token,
         allowed_origins: null,
         created_at: s.created_at,
+        latest_connection_attempt: null,
       });
       const row = await server.database.db
         .selectFrom('connect_sessions')

@@ -96,6 +96,16 @@ for (const backend of backends()) {
       const account = await call(server, 'GET', `/accounts/${accountId}`, { key });
       assert.equal(account.body.provider, 'hubspot');
       assert.ok(!JSON.stringify(account.body).includes(creds.body.credentials.access_token));
+      const authed = await call(server, 'POST', '/connect_sessions/authenticate', {
+        key,
+        body: { token: session.token },
+      });
+      assert.equal(
+        authed.body.latest_connection_attempt.id,
+        attemptId,
+        'the session shows its latest attempt',
+      );
+      assert.equal(authed.body.latest_connection_attempt.status, 'authenticated');
       const listed = await call(server, 'GET', '/connection_attempts?origin_owner_id=oauth-owner', { key });
       assert.equal(listed.body[0].status, 'authenticated');
     });
@@ -182,7 +192,10 @@ for (const backend of backends()) {
     test('client-credentials connectors connect from the form, without a popup, and renew their token', async () => {
       const cfg = await call(server, 'POST', '/auth_configs', {
         key,
-        body: { connector_key: 'personio', urls: { token_url: `${auth.issuer.url}/token`, api_base_url: api.url } },
+        body: {
+          connector_key: 'personio',
+          urls: { token_url: `${auth.issuer.url}/token`, api_base_url: api.url },
+        },
       });
       assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
       const session = await createSession(server, key, { origin_owner_id: 'cc', provider: 'personio' });

@@ -76,7 +76,21 @@ const connectSessionFields = {
   created_at: isoDateTime,
 };
 
-export const connectSession = z.object(connectSessionFields).meta({ id: 'ConnectSession' });
+export const connectSession = z
+  .object({
+    ...connectSessionFields,
+    /** Beyond the reference: the newest connection attempt made with this session, if any. */
+    latest_connection_attempt: z
+      .object({
+        id: z.string(),
+        status: z.enum(['pending', 'authenticated', 'error', 'cancelled', 'expired']),
+        account: z.object({ id: z.string() }).nullable(),
+        error: z.object({ code: z.string(), description: z.string() }).nullable(),
+      })
+      .nullable()
+      .optional(),
+  })
+  .meta({ id: 'ConnectSession' });
 export type ConnectSession = z.output<typeof connectSession>;
 
 export const connectSessionTokenAuthLink = z

@@ -12,6 +12,7 @@ import {
   DEFAULT_EXPIRES_IN,
 } from '../schemas/connect-sessions.ts';
 import { findAccount } from './accounts.ts';
+import { toHubAttempt } from './connection-attempts.ts';
 import { findIntegration } from './integrations.ts';
 import type { ProjectContext } from './tenancy.ts';
 
@@ -106,7 +107,16 @@ export async function authenticateConnectSession(
 ): Promise<ConnectSession> {
   const row = await findUsableSession(db, project.projectId, token);
   if (!row) throw unauthorized(INVALID_SESSION_TOKEN);
-  return toConnectSession(row);
+  // Beyond the reference: how the end user's latest try with this session went.
+  const latest = await db
+    .selectFrom('connection_attempts')
+    .selectAll()
+    .where('session_id', '=', row.id as never)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return { ...toConnectSession(row), latest_connection_attempt: latest ? toHubAttempt(latest) : null };
 }
 
 /** Makes a session's token unusable at once. Idempotent; another project's session is "not found". */
