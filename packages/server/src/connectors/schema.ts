@@ -3,30 +3,42 @@ import { CATEGORIES } from '../schemas/common.ts';
 
 /**
  * The shape of a connector file (connectors/<key>.json). Connectors are data: everything Plugboard
- * needs to show a provider, collect its credentials, check them and call its API is declared here.
+ * needs to show a provider, collect its credentials, check them and call its API is declared here,
+ * and a file that breaks a rule below stops the catalogue from loading (see catalogue.ts).
  */
 
 const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_-]+)\s*\}\}/g;
 
+/** The keys a template refers to, e.g. ["subdomain"] for "https://{{subdomain}}.example.com". */
 export function placeholdersOf(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
 }
 
-/**
- * Replaces {{key}} placeholders with values. `encode` URL-encodes each value (for URLs and paths, so a
- * subdomain cannot smuggle a "/" or "@" into the host part). A missing value is an error, not "".
- */
+export interface FillOptions {
+  /**
+   * URL-encode each value: use it for URLs and paths (api_base_url, check.path, OAuth endpoints), so
+   * that a subdomain cannot smuggle "/", "@" or "?" into the host or path. Header, query and basic-auth
+   * templates are filled raw (the HTTP client encodes query values itself).
+   */
+  encode?: boolean;
+}
+
+/** Replaces {{key}} placeholders with values. A missing value is an error, never "". */
 export function fillTemplate(
   template: string,
   values: Record<string, string>,
-  options: { encode?: boolean } = {},
+  options: FillOptions = {},
 ): string {
   return template.replace(PLACEHOLDER, (_, key: string) => {
-    const value = values[key];
+    const value = Object.hasOwn(values, key) ? values[key] : undefined;
     if (value === undefined) throw new Error(`No value for {{${key}}}`);
     return options.encode ? encodeURIComponent(value) : value;
   });
 }
+
+/** fillTemplate for URLs and paths: every value is URL-encoded. */
+export const fillUrlTemplate = (template: string, values: Record<string, string>): string =>
+  fillTemplate(template, values, { encode: true });
 
 const fieldKey = z.string().regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, "_" or "-"');
 
@@ -42,39 +54,48 @@ const validPattern = z.string().refine(
   { message: 'is not a valid regular expression' },
 );
 
-export const fieldSchema = z
-  .strictObject({
-    key: fieldKey,
-    label: z.string().min(1),
-    type: z.enum(['text', 'password', 'number', 'select', 'text_area']),
-    required: z.boolean(),
-    /** Secret unless explicitly false; password fields are always secret. */
-    secret: z.boolean().optional(),
-    placeholder: z.string().optional(),
-    description: z.string().optional(),
-    options: z
-      .array(z.strictObject({ label: z.string(), value: z.string() }))
-      .min(1)
-      .optional(),
-    validation: z.strictObject({ pattern: validPattern, message: z.string().min(1) }).optional(),
-    read_only: z.boolean().optional(),
-  })
-  .refine((f) => f.type !== 'select' || f.options, { message: 'select fields need options' });
+export const FIELD_TYPES = ['text', 'password', 'number', 'select', 'text_area'] as const;
+
+export const fieldSchema = z.strictObject({
+  key: fieldKey,
+  label: z.string().min(1),
+  type: z.enum(FIELD_TYPES),
+  required: z.boolean(),
+  /** Secret unless explicitly false; password fields are always secret (see isSecretField). */
+  secret: z.boolean().optional(),
+  placeholder: z.string().optional(),
+  description: z.string().optional(),
+  /** The choices of a select field (and only of one). */
+  options: z
+    .array(z.strictObject({ label: z.string().min(1), value: z.string() }))
+    .min(1)
+    .optional(),
+  validation: z.strictObject({ pattern: validPattern, message: z.string().min(1) }).optional(),
+  read_only: z.boolean().optional(),
+});
 export type Field = z.output<typeof fieldSchema>;
 
+/**
+ * DESIGN §2: a field is secret unless `secret === false`, and always when it is a password. Secret
+ * fields are credentials (encrypted, masked); the others are settings such as a subdomain or region.
+ */
 export function isSecretField(field: Pick<Field, 'secret' | 'type'>): boolean {
   return field.type === 'password' || field.secret !== false;
 }
 
-/** How credentials are attached to provider API calls; values are {{placeholder}} templates. */
+/**
+ * How credentials are attached to provider API calls (the credential check and the proxy). Values are
+ * {{placeholder}} templates over the method's fields, plus {{access_token}} for OAuth2 methods.
+ */
 const applySchema = z.strictObject({
-  headers: z.record(z.string(), z.string()).optional(),
-  query: z.record(z.string(), z.string()).optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).optional(),
+  query: z.record(z.string().min(1), z.string()).optional(),
   basic: z.strictObject({ username: z.string(), password: z.string() }).optional(),
 });
+export type Apply = z.output<typeof applySchema>;
 
 const methodBase = {
-  key: z.string().regex(/^[a-z0-9_-]+$/),
+  key: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "_" or "-"'),
   label: z.string().min(1),
   fields: z.array(fieldSchema),
   apply: applySchema,
@@ -82,74 +103,229 @@ const methodBase = {
 
 const customMethod = z.strictObject({ ...methodBase, type: z.literal('custom') });
 
-const oauth2Method = z
-  .strictObject({
-    ...methodBase,
-    type: z.literal('oauth2'),
-    grant_type: z.enum(['authorization_code', 'client_credentials']),
-    authorization_url: z.string().optional(),
-    token_url: z.string().min(1),
-    scopes: z.array(z.string()),
-    scope_separator: z.string().optional(),
-    pkce: z.boolean().optional(),
-    token_endpoint_auth: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
-    authorize_params: z.record(z.string(), z.string()).optional(),
-  })
-  .refine((m) => m.grant_type !== 'authorization_code' || m.authorization_url, {
-    message: 'authorization_code methods need an authorization_url',
-  });
+const oauth2Method = z.strictObject({
+  ...methodBase,
+  type: z.literal('oauth2'),
+  grant_type: z.enum(['authorization_code', 'client_credentials']),
+  /** Required for authorization_code. May contain {{field}} placeholders (e.g. a tenant host). */
+  authorization_url: z.string().optional(),
+  token_url: z.string().min(1),
+  scopes: z.array(z.string().min(1)),
+  /** How scopes are joined in the request; default " ". */
+  scope_separator: z.string().min(1).optional(),
+  /** Send a PKCE S256 challenge; default true. */
+  pkce: z.boolean().optional(),
+  /** How the client authenticates at the token endpoint; default client_secret_post. */
+  token_endpoint_auth: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+  /** Extra authorization-request parameters, e.g. access_type=offline for Google. */
+  authorize_params: z.record(z.string(), z.string()).optional(),
+});
 
-export const authMethodSchema = z.union([customMethod, oauth2Method]);
+export const authMethodSchema = z.discriminatedUnion('type', [customMethod, oauth2Method]);
 export type AuthMethod = z.output<typeof authMethodSchema>;
+export type OAuth2Method = Extract<AuthMethod, { type: 'oauth2' }>;
+
+const checkSchema = z.strictObject({
+  method: z.enum(['GET', 'POST']),
+  /** Appended to api_base_url; may contain placeholders. */
+  path: z.string().regex(/^\//, 'must start with "/"'),
+  /** Statuses that mean "credentials accepted"; default any 2xx. */
+  expect_status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+  /**
+   * A JSON body to send (as application/json) with a POST check; needed by GraphQL-only providers
+   * such as Linear, whose cheapest authenticated call is a query.
+   */
+  body: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Top-level JSON fields the answer must also carry, for providers that report a bad credential in
+   * a 200 body, e.g. Slack's { "ok": false }: { "ok": true } makes such an answer a rejection.
+   */
+  expect_json: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+export type CredentialCheck = z.output<typeof checkSchema>;
 
 export const connectorSchema = z
   .strictObject({
-    key: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    key: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "_" or "-"'),
+    /** The product's real name, e.g. "BambooHR". */
     name: z.string().min(1),
-    /** The first is the primary category. */
+    /** Non-empty; the first is the primary category. */
     categories: z.array(z.enum(CATEGORIES)).min(1),
     release_stage: z.enum(['ga', 'beta', 'preview']),
-    /** A simple-icons slug; without one the logo is a generated monogram. */
-    logo: z.strictObject({ simple_icon: z.string().optional() }).optional(),
-    support: z.strictObject({ link: z.url(), description: z.string() }).optional(),
-    api_base_url: z.string().min(1),
-    auth: z.array(authMethodSchema).min(1),
-    /** A cheap authenticated request that succeeds only with valid credentials. */
-    check: z
+    /** A simple-icons slug; without one (or when the package lacks it) the logo is a monogram. */
+    logo: z
       .strictObject({
-        method: z.enum(['GET', 'POST']),
-        path: z.string(),
-        expect_status: z.array(z.number().int()).optional(),
+        simple_icon: z
+          .string()
+          .regex(/^[a-z0-9_]+$/, 'must be a simple-icons slug')
+          .optional(),
       })
       .optional(),
-    notices: z.array(z.string()).optional(),
+    support: z
+      .strictObject({ link: z.url({ protocol: /^https$/ }), description: z.string().min(1) })
+      .optional(),
+    /** May contain {{field_key}} placeholders filled from the setup fields. */
+    api_base_url: z.string().min(1),
+    /** Non-empty; the first is the default. */
+    auth: z.array(authMethodSchema).min(1),
+    /** A cheap authenticated request that succeeds only with valid credentials. */
+    check: checkSchema.optional(),
+    /** Shown above the credential form. */
+    notices: z.array(z.string().min(1)).optional(),
   })
   .superRefine((connector, ctx) => {
-    const keys = new Set<string>();
-    for (const method of connector.auth) {
-      if (keys.has(method.key))
-        ctx.addIssue({ code: 'custom', message: `duplicate auth method key "${method.key}"` });
-      keys.add(method.key);
-      const known = new Set(method.fields.map((f) => f.key));
-      if (known.size !== method.fields.length) {
-        ctx.addIssue({ code: 'custom', message: `auth method "${method.key}" has duplicate field keys` });
-      }
-      if (method.type === 'oauth2') known.add('access_token');
-      const templates = [
-        connector.api_base_url,
-        connector.check?.path ?? '',
-        ...Object.values(method.apply.headers ?? {}),
-        ...Object.values(method.apply.query ?? {}),
-        ...(method.apply.basic ? [method.apply.basic.username, method.apply.basic.password] : []),
-      ];
-      for (const name of templates.flatMap(placeholdersOf)) {
+    for (const problem of connectorProblems(connector)) ctx.addIssue({ code: 'custom', ...problem });
+  });
+export type Connector = z.output<typeof connectorSchema>;
+
+interface Problem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Rules that span fields: placeholders resolve, keys are unique, URLs are https, and so on. */
+function connectorProblems(connector: z.output<typeof connectorSchema>): Problem[] {
+  const problems: Problem[] = [];
+  if (new Set(connector.categories).size !== connector.categories.length) {
+    problems.push({ path: ['categories'], message: 'lists a category twice' });
+  }
+  problems.push(...urlProblems(connector.api_base_url, ['api_base_url']));
+  const methodKeys = new Set<string>();
+  connector.auth.forEach((method, m) => {
+    const at = (...rest: (string | number)[]) => ['auth', m, ...rest];
+    if (methodKeys.has(method.key))
+      problems.push({ path: at('key'), message: `duplicate auth method key "${method.key}"` });
+    methodKeys.add(method.key);
+    problems.push(...fieldProblems(method, at));
+
+    const fields = new Set(method.fields.map((f) => f.key));
+    const known = method.type === 'oauth2' ? new Set([...fields, 'access_token']) : fields;
+    const templates: [string, (string | number)[]][] = [
+      [connector.api_base_url, ['api_base_url']],
+      ...(connector.check
+        ? [[connector.check.path, ['check', 'path']] as [string, (string | number)[]]]
+        : []),
+      ...Object.entries(method.apply.headers ?? {}).map(
+        ([k, v]) => [v, at('apply', 'headers', k)] as [string, (string | number)[]],
+      ),
+      ...Object.entries(method.apply.query ?? {}).map(
+        ([k, v]) => [v, at('apply', 'query', k)] as [string, (string | number)[]],
+      ),
+      ...(method.apply.basic
+        ? ([
+            [method.apply.basic.username, at('apply', 'basic', 'username')],
+            [method.apply.basic.password, at('apply', 'basic', 'password')],
+          ] as [string, (string | number)[]][])
+        : []),
+    ];
+    for (const [template, path] of templates) {
+      for (const name of placeholdersOf(template)) {
         if (!known.has(name)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `auth method "${method.key}" uses {{${name}}} but has no such field`,
+          problems.push({
+            path,
+            message: `uses {{${name}}} but auth method "${method.key}" has no field "${name}"${method.type === 'oauth2' ? ' (OAuth2 methods also have {{access_token}})' : ''}`,
           });
         }
       }
     }
+    if (!method.apply.headers && !method.apply.query && !method.apply.basic) {
+      problems.push({
+        path: at('apply'),
+        message: 'says nothing about how credentials are sent (headers, query or basic)',
+      });
+    }
+
+    if (method.type === 'custom') {
+      if (!method.fields.some(isSecretField)) {
+        problems.push({
+          path: at('fields'),
+          message: 'a custom method must collect at least one secret field',
+        });
+      }
+      return;
+    }
+    // OAuth2: the endpoints are fetched before any token exists, so only fields can fill them.
+    const endpoints: [string | undefined, string][] = [
+      [method.authorization_url, 'authorization_url'],
+      [method.token_url, 'token_url'],
+    ];
+    for (const [url, name] of endpoints) {
+      if (url === undefined) continue;
+      problems.push(...urlProblems(url, at(name)));
+      for (const p of placeholdersOf(url)) {
+        if (!fields.has(p))
+          problems.push({
+            path: at(name),
+            message: `uses {{${p}}} but auth method "${method.key}" has no field "${p}"`,
+          });
+      }
+    }
+    if (method.grant_type === 'authorization_code' && !method.authorization_url) {
+      problems.push({
+        path: at('authorization_url'),
+        message: 'authorization_code methods need an authorization_url',
+      });
+    }
+    if (method.grant_type === 'client_credentials') {
+      // The end customer's own client credentials are what this kind of method collects.
+      for (const needed of ['client_id', 'client_secret']) {
+        if (!fields.has(needed)) {
+          problems.push({
+            path: at('fields'),
+            message: `client_credentials methods collect a "${needed}" field`,
+          });
+        }
+      }
+    }
+    for (const reserved of ['access_token', 'refresh_token']) {
+      if (fields.has(reserved)) {
+        problems.push({
+          path: at('fields'),
+          message: `"${reserved}" is filled by the OAuth flow; it cannot be a form field`,
+        });
+      }
+    }
   });
-export type Connector = z.output<typeof connectorSchema>;
+  if (connector.check?.body && connector.check.method !== 'POST') {
+    problems.push({ path: ['check', 'body'], message: 'only a POST check can send a body' });
+  }
+  return problems;
+}
+
+function fieldProblems(
+  method: AuthMethod,
+  at: (...rest: (string | number)[]) => (string | number)[],
+): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  method.fields.forEach((field, f) => {
+    if (seen.has(field.key))
+      problems.push({ path: at('fields', f, 'key'), message: `duplicate field key "${field.key}"` });
+    seen.add(field.key);
+    if (field.type === 'select' && !field.options) {
+      problems.push({ path: at('fields', f, 'options'), message: 'select fields need options' });
+    }
+    if (field.type !== 'select' && field.options) {
+      problems.push({ path: at('fields', f, 'options'), message: 'only select fields have options' });
+    }
+    if (field.type === 'password' && field.secret === false) {
+      problems.push({
+        path: at('fields', f, 'secret'),
+        message: 'password fields are always secret; remove "secret": false',
+      });
+    }
+  });
+  return problems;
+}
+
+/** Templates must become absolute https URLs once filled (tests override them per integration). */
+function urlProblems(template: string, path: (string | number)[]): Problem[] {
+  let url: URL;
+  try {
+    url = new URL(template.replace(PLACEHOLDER, 'x'));
+  } catch {
+    return [{ path, message: `"${template}" is not an absolute URL` }];
+  }
+  if (url.protocol !== 'https:') return [{ path, message: `"${template}" must use https` }];
+  return [];
+}

@@ -1,40 +1,62 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { connectorLogoSvg } from '../connectors/logos.ts';
 import { notFound } from '../errors.ts';
 
-/** Public connector logos (the hub and ConnectorsMeta point at them); no key, cacheable. */
+interface Logo {
+  svg: string;
+  etag: string;
+}
+
+const LOGO_FILE = /^([a-z0-9][a-z0-9_-]*)\.svg$/;
+
+/**
+ * Public connector logos: the hub and ConnectorsMeta point <img> tags here, so there is no key, the
+ * answer is cacheable, and the SVG is sandboxed by its own CSP (opened directly, it can run nothing).
+ */
 export const connectorLogoRoutes: FastifyPluginAsyncZod<{ catalogue: Catalogue }> = async (
   app,
   { catalogue },
 ) => {
-  const cache = new Map<string, string>();
+  // Bounded by the catalogue's size: only known keys are ever cached.
+  const cache = new Map<string, Logo>();
+  const logoOf = (key: string): Logo | undefined => {
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const connector = catalogue.get(key);
+    if (!connector) return undefined;
+    const svg = connectorLogoSvg(connector);
+    const logo = { svg, etag: `"${createHash('sha256').update(svg).digest('base64url').slice(0, 27)}"` };
+    cache.set(key, logo);
+    return logo;
+  };
+
   app.get(
     '/connectors/logos/:file',
     {
       schema: {
         tags: ['Connectors'],
         summary: 'A connector logo (SVG)',
-        params: z.object({ file: z.string().max(120) }),
+        description:
+          'The brand mark of the connector, or a monogram when no brand icon is available. `file` is `<connector key>.svg`.',
+        params: z.object({ file: z.string() }),
       },
       config: { rateLimit: false },
     },
     async (request, reply) => {
-      const key = request.params.file.replace(/\.svg$/, '');
-      const connector = catalogue.get(key);
-      if (!connector || !request.params.file.endsWith('.svg')) throw notFound(`Logo ${request.params.file}`);
-      let svg = cache.get(key);
-      if (!svg) {
-        svg = await connectorLogoSvg(connector);
-        cache.set(key, svg);
-      }
-      return reply
-        .header('content-type', 'image/svg+xml; charset=utf-8')
-        .header('cache-control', 'public, max-age=86400')
+      const key = LOGO_FILE.exec(request.params.file)?.[1];
+      const logo = key ? logoOf(key) : undefined;
+      if (!logo) throw notFound(`The logo "${request.params.file}"`);
+      reply
+        .header('cache-control', 'public, max-age=86400, stale-while-revalidate=604800')
+        .header('etag', logo.etag)
         .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
         .header('x-content-type-options', 'nosniff')
-        .send(svg);
+        .header('cross-origin-resource-policy', 'cross-origin');
+      if (request.headers['if-none-match'] === logo.etag) return reply.status(304).send();
+      return reply.type('image/svg+xml; charset=utf-8').send(logo.svg);
     },
   );
 };

@@ -18,10 +18,20 @@ export async function checkCredentials(
   const check = connector.check;
   if (!check) return;
   const request = buildProviderRequest(urls.api_base_url, check.path, check.method, method, values);
-  const response = await sendProviderRequest(request, { timeoutMs });
+  if (check.body) request.headers['content-type'] = 'application/json';
+  const response = await sendProviderRequest(request, {
+    timeoutMs,
+    ...(check.body ? { body: JSON.stringify(check.body) } : {}),
+  });
   const expected = check.expect_status;
-  const ok = expected ? expected.includes(response.status) : response.status >= 200 && response.status < 300;
-  if (ok) return;
+  const statusOk = expected ? expected.includes(response.status) : response.status >= 200 && response.status < 300;
+  // Some providers answer 200 to bad credentials and say so in the body (Slack: { "ok": false }).
+  if (statusOk && bodyMatches(response.body, check.expect_json)) return;
+  if (statusOk) {
+    throw new DomainError('validation_failed', `${connector.name} rejected these credentials. Check them and try again.`, {
+      provider_response: response.body,
+    });
+  }
   if (response.status >= 500) {
     throw new DomainError(
       'provider_unavailable',
@@ -34,4 +44,14 @@ export async function checkCredentials(
     `${connector.name} rejected these credentials (HTTP ${response.status}). Check them and try again.`,
     { provider_response: response.body },
   );
+}
+
+function bodyMatches(body: string, expected: Record<string, unknown> | undefined): boolean {
+  if (!expected) return true;
+  try {
+    const json = JSON.parse(body) as Record<string, unknown>;
+    return Object.entries(expected).every(([key, value]) => json?.[key] === value);
+  } catch {
+    return false;
+  }
 }
