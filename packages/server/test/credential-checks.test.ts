@@ -22,7 +22,13 @@ describe('credential checks', () => {
 
   test('a POST check sends its JSON body (Linear GraphQL)', async () => {
     const linear = catalogue.get('linear')!;
-    await checkCredentials(linear, linear.auth[0]!, { api_base_url: provider.url }, { api_key: 'lin_api_x' }, 2000);
+    await checkCredentials(
+      linear,
+      linear.auth[0]!,
+      { api_base_url: provider.url },
+      { api_key: 'lin_api_x' },
+      2000,
+    );
     const request = provider.requests.at(-1)!;
     assert.equal(request.method, 'POST');
     assert.equal(request.url, '/graphql');
@@ -32,12 +38,20 @@ describe('credential checks', () => {
   test('expect_json turns a 200 that says "not ok" into a rejection (Slack)', async () => {
     const slack = catalogue.get('slack')!;
     const method = slack.auth[0]!;
-    await checkCredentials(slack, method, { api_base_url: provider.url }, { access_token: 'xoxb-good' }, 2000);
+    await checkCredentials(
+      slack,
+      method,
+      { api_base_url: provider.url },
+      { access_token: 'xoxb-good' },
+      2000,
+    );
     slackAnswer = { ok: false, error: 'invalid_auth' };
     await assert.rejects(
       checkCredentials(slack, method, { api_base_url: provider.url }, { access_token: 'xoxb-bad' }, 2000),
       (err: unknown) =>
-        err instanceof DomainError && err.code === 'validation_failed' && /invalid_auth/.test(err.details.provider_response ?? ''),
+        err instanceof DomainError &&
+        err.code === 'validation_failed' &&
+        /invalid_auth/.test(err.details.provider_response ?? ''),
     );
   });
 });

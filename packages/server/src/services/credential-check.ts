@@ -24,13 +24,19 @@ export async function checkCredentials(
     ...(check.body ? { body: JSON.stringify(check.body) } : {}),
   });
   const expected = check.expect_status;
-  const statusOk = expected ? expected.includes(response.status) : response.status >= 200 && response.status < 300;
+  const statusOk = expected
+    ? expected.includes(response.status)
+    : response.status >= 200 && response.status < 300;
   // Some providers answer 200 to bad credentials and say so in the body (Slack: { "ok": false }).
   if (statusOk && bodyMatches(response.body, check.expect_json)) return;
   if (statusOk) {
-    throw new DomainError('validation_failed', `${connector.name} rejected these credentials. Check them and try again.`, {
-      provider_response: response.body,
-    });
+    throw new DomainError(
+      'validation_failed',
+      `${connector.name} rejected these credentials. Check them and try again.`,
+      {
+        provider_response: response.body,
+      },
+    );
   }
   if (response.status >= 500) {
     throw new DomainError(
