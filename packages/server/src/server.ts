@@ -36,8 +36,11 @@ export async function startServer(
     if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const masterKey = resolveMasterKey(config);
     const vault = await openVault(database.db, masterKey.key);
-    const stopRefresh = startVaultRefresh(vault);
     const app = await buildApp({ config, db: database.db, vault, catalogue });
+    if (masterKey.warning) app.log.warn(masterKey.warning);
+    const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
+      app.log.warn({ err }, 'key ring refresh failed'),
+    );
     const stopTokenRefresher = startTokenRefresher(
       { db: database.db, vault, catalogue, providerTimeoutMs: config.providerTimeoutMs },
       60_000,
@@ -47,11 +50,6 @@ export async function startServer(
       stopRefresh();
       stopTokenRefresher();
     });
-    if (masterKey.source === 'file' && database.kind === 'postgres') {
-      app.log.warn(
-        'PLUGBOARD_MASTER_KEY is not set: using the key file in the data directory. Every process sharing this database needs the same key; set PLUGBOARD_MASTER_KEY.',
-      );
-    }
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../config.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
-import { openVault } from '../crypto/vault.ts';
+import { openVault, VaultError } from '../crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../db/database.ts';
 import { startServer } from '../server.ts';
-import { rotateKey } from '../services/key-rotation.ts';
+import { type RotationResult, rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
 
 /** Runs fn against a migrated database, always closing it (and releasing the PGlite lock) after. */
@@ -172,17 +172,41 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
     .option('--json', 'print JSON')
     .action(async (opts: { batchSize: number; finish?: boolean; json?: boolean }) => {
       const cfg = config();
-      const result = await withDatabase(cfg, 'plugboard rotate-key', async (h) => {
-        const { key } = resolveMasterKey(cfg);
-        const vault = await openVault(h.db, key);
-        return rotateKey(h.db, vault, key, { batchSize: opts.batchSize, reencryptOnly: !!opts.finish });
-      });
-      print(
-        result,
-        !!opts.json,
-        () =>
-          `Key version ${result.version} is current; re-encrypted ${result.accounts} account(s) and ${result.integrations} auth config secret(s).`,
+      const masterKey = resolveMasterKey(cfg);
+      if (masterKey.warning) process.stderr.write(`plugboard: warning: ${masterKey.warning}\n`);
+      let result: RotationResult;
+      try {
+        result = await withDatabase(cfg, 'plugboard rotate-key', async (h) => {
+          const vault = await openVault(h.db, masterKey.key);
+          return rotateKey(h.db, vault, {
+            batchSize: opts.batchSize,
+            reencryptOnly: !!opts.finish,
+            onProgress: opts.json
+              ? undefined
+              : (p) => {
+                  process.stderr.write(`  ${p.table}: ${p.reencrypted} re-encrypted\n`);
+                },
+          });
+        });
+      } catch (err) {
+        // A wrong master key is an operator mistake with a clear fix: one line, no stack.
+        if (!(err instanceof VaultError)) throw err;
+        process.stderr.write(`plugboard: ${err.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      print(result, !!opts.json, () =>
+        [
+          `Key version ${result.version} is current${result.added ? ' (added now)' : ''}; re-encrypted ${result.accounts} account(s) and ${result.integrations} auth config secret(s).`,
+          ...(result.remaining.accounts + result.remaining.integrations > 0
+            ? [
+                `${result.remaining.accounts} account(s) and ${result.remaining.integrations} auth config secret(s) are still under an older key (written or locked meanwhile; they stay readable). Run "plugboard rotate-key --finish" in a minute to re-encrypt them.`,
+              ]
+            : []),
+          ...result.failed.map((f) => `Could not re-encrypt ${f.table} ${f.id}: ${f.message}`),
+        ].join('\n'),
       );
+      if (result.failed.length > 0) process.exitCode = 1;
     });
 
   return program;

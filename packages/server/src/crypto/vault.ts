@@ -4,39 +4,87 @@ import type { Db } from '../db/database.ts';
 /**
  * Credential encryption with a versioned key ring (envelope encryption).
  *
- * Data-encryption keys (DEKs) live in `encryption_keys`, each wrapped by the master key from
- * configuration; the newest non-retired version encrypts and every version decrypts. Ciphertexts are
- * `v<version>.<base64url(iv | tag | ciphertext)>` (AES-256-GCM, 12-byte IV, 16-byte tag) with the
- * row's ids as associated data, so a value copied to another row does not decrypt.
+ * Data-encryption keys (DEKs, 32 random bytes) live in `encryption_keys`, each wrapped (AES-256-GCM) by
+ * the master key from configuration, with `plugboard:dek:<version>` as associated data so a wrapped key
+ * cannot be passed off as another version. The newest non-retired version encrypts; every version
+ * decrypts, and versions are never deleted, so a value written under an old key stays readable.
  *
- * encrypt() and decrypt() are synchronous on cached keys. A version this process has not seen yet
- * (another process rotated) is loaded by decrypt's async fallback; `refresh()` picks up a new current
- * key and is called on a timer by long-running processes (see startVaultRefresh).
+ * Ciphertexts are `v<version>.<base64url(iv | tag | ciphertext)>` (12-byte random IV, 16-byte tag) with
+ * the caller's `aad` — the row's ids, see accountAad / integrationAad — as associated data: a value
+ * copied to another row, a wrong master key or any tampering fails with a VaultError, never garbage.
+ *
+ * Sync or async: encrypt() is synchronous. decrypt() always returns a Promise (callers await it, and
+ * one shape is easier to use correctly than `string | Promise<string>`); it resolves without I/O when
+ * the version is cached, and otherwise re-reads the ring once, because another process may have
+ * rotated. decryptSync() never does I/O and throws `unknown_version` instead: use it while holding
+ * PGlite's only connection in a transaction, where a ring re-read would wait for that transaction.
+ *
+ * Refresh policy: a process encrypts with the newest version it knows. It learns about a version added
+ * elsewhere when it decrypts a value written with it, when refresh() runs, or on the timer that
+ * startVaultRefresh() starts (every 30 s by default; the server starts it). Until then it keeps
+ * writing with the previous key, which is harmless: that key stays in the ring, and
+ * `plugboard rotate-key --finish` re-encrypts such rows.
  */
-export class VaultError extends Error {}
+
+export type VaultErrorCode =
+  | 'invalid_master_key'
+  | 'master_key_mismatch'
+  | 'no_active_key'
+  | 'malformed'
+  | 'unknown_version'
+  | 'decrypt_failed';
+
+export class VaultError extends Error {
+  constructor(
+    readonly code: VaultErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VaultError';
+  }
+}
 
 export interface Encrypted {
+  /** `v<version>.<base64url(iv|tag|ciphertext)>` */
   ciphertext: string;
+  /** Store it next to the ciphertext (`key_version` columns): rotation finds old rows by it. */
   keyVersion: number;
 }
 
 export interface Vault {
+  /** Encrypts under the current key, binding the value to `aad` (use accountAad / integrationAad). */
   encrypt(plaintext: string, aad: string): Encrypted;
+  /** Decrypts with the version named in the envelope; re-reads the ring once for an unknown version. */
   decrypt(ciphertext: string, aad: string): Promise<string>;
+  /** decrypt() without any I/O: throws VaultError `unknown_version` if the version is not cached. */
+  decryptSync(ciphertext: string, aad: string): string;
   encryptJson(value: unknown, aad: string): Encrypted;
-  decryptJson<T>(ciphertext: string, aad: string): Promise<T>;
+  decryptJson<T = unknown>(ciphertext: string, aad: string): Promise<T>;
+  /** The version encrypt() uses. */
   currentVersion(): number;
-  /** Re-reads the key ring (new versions added by a rotation in another process). */
+  /** Every version this instance can decrypt, ascending. */
+  versions(): number[];
+  /** Re-reads the key ring (versions added by a rotation in another process); concurrent calls share one read. */
   refresh(): Promise<void>;
+  /**
+   * Adds a new key (one above the highest existing version, retrying if another process takes that
+   * number first), wrapped with this vault's master key, and makes it current here. Returns its version.
+   */
+  addKey(): Promise<number>;
 }
 
+/** Associated data for `linked_accounts.credentials_enc`. */
 export const accountAad = (projectId: string, id: string) => `linked_accounts:${projectId}:${id}`;
+/** Associated data for `integrations.oauth_client_secret_enc`. */
 export const integrationAad = (projectId: string, id: string) => `integrations:${projectId}:${id}`;
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const WRAP_AAD = 'plugboard:dek';
+const ENVELOPE = /^v([1-9]\d{0,8})\.([A-Za-z0-9_-]+)$/;
 
-export function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
+function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
@@ -44,77 +92,160 @@ export function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
 
-export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
-  if (sealed.length < IV_BYTES + TAG_BYTES) throw new VaultError('Ciphertext is truncated.');
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+/** Returns undefined when authentication fails (wrong key, wrong aad, tampered bytes). */
+function unseal(key: Buffer, sealed: Buffer, aad: string): Buffer | undefined {
+  if (sealed.length < IV_BYTES + TAG_BYTES) return undefined;
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES), {
+    authTagLength: TAG_BYTES,
+  });
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
   try {
     return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
   } catch {
-    throw new VaultError('Decryption failed: wrong key, wrong row, or tampered data.');
+    return undefined;
   }
 }
 
-const WRAP_AAD = 'plugboard:dek';
+/** The key version named by a ciphertext, without decrypting it. */
+export function keyVersionOf(ciphertext: string): number {
+  return parseEnvelope(ciphertext).version;
+}
 
 function parseEnvelope(ciphertext: string): { version: number; sealed: Buffer } {
-  const match = /^v(\d+)\.([A-Za-z0-9_-]+)$/.exec(ciphertext);
-  if (!match) throw new VaultError('Not a Plugboard ciphertext (expected "v<version>.<data>").');
+  const match = typeof ciphertext === 'string' ? ENVELOPE.exec(ciphertext) : null;
+  if (!match) {
+    throw new VaultError(
+      'malformed',
+      'Not a Plugboard ciphertext: expected "v<version>.<base64url data>". The stored value was altered or is not encrypted.',
+    );
+  }
   return { version: Number(match[1]), sealed: Buffer.from(match[2]!, 'base64url') };
 }
 
+/**
+ * Loads the key ring, creating version 1 when the table is empty. Several processes opening an empty
+ * database at once race on one primary key: the insert that loses does nothing, and every process
+ * then reads the same winning row.
+ */
 export async function openVault(db: Db, masterKey: Buffer): Promise<Vault> {
-  if (masterKey.length !== 32) throw new VaultError('The master key must be exactly 32 bytes.');
+  if (!Buffer.isBuffer(masterKey) || masterKey.length !== KEY_BYTES) {
+    throw new VaultError('invalid_master_key', 'The master key must be exactly 32 bytes.');
+  }
   const keys = new Map<number, Buffer>();
   let current = 0;
+  let inflight: Promise<void> | undefined;
 
   const load = async () => {
-    const rows = await db.selectFrom('encryption_keys').selectAll().orderBy('version').execute();
+    const rows = await db
+      .selectFrom('encryption_keys')
+      .select(['version', 'wrapped_key', 'retired_at'])
+      .orderBy('version')
+      .execute();
+    let active = 0;
     for (const row of rows) {
       if (!keys.has(row.version)) {
-        const dek = open(masterKey, Buffer.from(row.wrapped_key, 'base64url'), `${WRAP_AAD}:${row.version}`);
+        const dek = unseal(
+          masterKey,
+          Buffer.from(row.wrapped_key, 'base64url'),
+          `${WRAP_AAD}:${row.version}`,
+        );
+        if (!dek || dek.length !== KEY_BYTES) {
+          throw new VaultError(
+            'master_key_mismatch',
+            `The master key cannot unwrap encryption key version ${row.version}: this database's key ring was created with a different master key. Set PLUGBOARD_MASTER_KEY (or restore master.key in the data directory) to the key this database was created with.`,
+          );
+        }
         keys.set(row.version, dek);
       }
-      if (!row.retired_at) current = Math.max(current, row.version);
+      if (!row.retired_at) active = Math.max(active, row.version);
     }
+    current = active;
+  };
+  const refresh = () => {
+    inflight ??= load().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
   };
 
-  await load();
+  await refresh();
   if (keys.size === 0) {
-    // First start: create version 1; a concurrent first start of another process wins or loses the
-    // insert race harmlessly, and both then read the same row.
     await insertKey(db, masterKey, 1);
-    await load();
+    await refresh();
   }
-  if (current === 0) throw new VaultError('The key ring has no active key.');
+  if (current === 0) {
+    throw new VaultError(
+      'no_active_key',
+      'Every key in the encryption key ring is retired; run `plugboard rotate-key` to add a current one.',
+    );
+  }
 
   const encrypt = (plaintext: string, aad: string): Encrypted => {
-    const key = keys.get(current)!;
+    const version = current;
+    const key = keys.get(version);
+    if (!key) throw new VaultError('no_active_key', 'The encryption key ring has no current key.');
     const sealed = seal(key, Buffer.from(plaintext, 'utf8'), aad);
-    return { ciphertext: `v${current}.${sealed.toString('base64url')}`, keyVersion: current };
+    return { ciphertext: `v${version}.${sealed.toString('base64url')}`, keyVersion: version };
+  };
+  const decryptWith = (key: Buffer, version: number, sealed: Buffer, aad: string): string => {
+    const plain = unseal(key, sealed, aad);
+    if (!plain) {
+      throw new VaultError(
+        'decrypt_failed',
+        `Decryption with key version ${version} failed: the stored value was altered, or was copied from another row than the one it is read for (its ids are bound to the ciphertext).`,
+      );
+    }
+    return plain.toString('utf8');
+  };
+  const unknownVersion = (version: number) =>
+    new VaultError(
+      'unknown_version',
+      `Key version ${version} is not in the key ring (known: ${[...keys.keys()].join(', ')}). The value was written by an installation with another key ring.`,
+    );
+  const decryptSync = (ciphertext: string, aad: string): string => {
+    const { version, sealed } = parseEnvelope(ciphertext);
+    const key = keys.get(version);
+    if (!key) throw unknownVersion(version);
+    return decryptWith(key, version, sealed, aad);
   };
   const decrypt = async (ciphertext: string, aad: string): Promise<string> => {
     const { version, sealed } = parseEnvelope(ciphertext);
-    if (!keys.has(version)) await load();
+    if (!keys.has(version)) await refresh();
     const key = keys.get(version);
-    if (!key) throw new VaultError(`Unknown key version ${version}.`);
-    return open(key, sealed, aad).toString('utf8');
+    if (!key) throw unknownVersion(version);
+    return decryptWith(key, version, sealed, aad);
   };
+
   return {
     encrypt,
     decrypt,
-    encryptJson: (value, aad) => encrypt(JSON.stringify(value), aad),
-    decryptJson: async (ciphertext, aad) => JSON.parse(await decrypt(ciphertext, aad)),
+    decryptSync,
+    encryptJson: (value, aad) => {
+      const json = JSON.stringify(value);
+      if (json === undefined) throw new TypeError('encryptJson needs a JSON-serialisable value.');
+      return encrypt(json, aad);
+    },
+    decryptJson: async <T>(ciphertext: string, aad: string) =>
+      JSON.parse(await decrypt(ciphertext, aad)) as T,
     currentVersion: () => current,
-    refresh: load,
+    versions: () => [...keys.keys()].sort((a, b) => a - b),
+    refresh,
+    addKey: async () => {
+      await refresh();
+      for (;;) {
+        const next = Math.max(0, ...keys.keys()) + 1;
+        const inserted = await insertKey(db, masterKey, next);
+        await refresh();
+        if (inserted) return next;
+      }
+    },
   };
 }
 
-/** Adds a new wrapped key with the given version; false if that version already exists. */
-export async function insertKey(db: Db, masterKey: Buffer, version: number): Promise<boolean> {
-  const dek = randomBytes(32);
-  const wrapped = seal(masterKey, dek, `${WRAP_AAD}:${version}`).toString('base64url');
+/** Inserts a new wrapped key with this version; false when the version exists already. */
+async function insertKey(db: Db, masterKey: Buffer, version: number): Promise<boolean> {
+  const wrapped = seal(masterKey, randomBytes(KEY_BYTES), `${WRAP_AAD}:${version}`).toString('base64url');
   const result = await db
     .insertInto('encryption_keys')
     .values({ version, wrapped_key: wrapped })
@@ -123,12 +254,18 @@ export async function insertKey(db: Db, masterKey: Buffer, version: number): Pro
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
-/** Keeps a long-running process's key ring current; returns a stop function. */
-export function startVaultRefresh(vault: Vault, everyMs = 30_000): () => void {
+/**
+ * Keeps a long-running process's key ring current, so it starts encrypting with a key another process
+ * added within `everyMs`. Returns a function that stops the timer. The timer does not keep the process
+ * alive; a failed refresh keeps the ring it has and is reported to `onError`.
+ */
+export function startVaultRefresh(
+  vault: Pick<Vault, 'refresh'>,
+  everyMs = 30_000,
+  onError: (err: unknown) => void = () => {},
+): () => void {
   const timer = setInterval(() => {
-    vault.refresh().catch(() => {
-      // A failed refresh keeps the old ring; the next tick tries again.
-    });
+    vault.refresh().catch(onError);
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

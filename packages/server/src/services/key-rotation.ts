@@ -1,87 +1,230 @@
-import { accountAad, insertKey, integrationAad, type Vault } from '../crypto/vault.ts';
-import type { Db } from '../db/database.ts';
+import { accountAad, type Encrypted, integrationAad, type Vault, VaultError } from '../crypto/vault.ts';
+import type { Db, Tx } from '../db/database.ts';
 
-export interface RotationResult {
-  version: number;
-  accounts: number;
-  integrations: number;
+export type RotatedTable = 'linked_accounts' | 'integrations';
+
+export interface RotationProgress {
+  table: RotatedTable;
+  /** Rows of this table re-encrypted so far. */
+  reencrypted: number;
+  /** Rows of this table that failed to decrypt so far (left as they are). */
+  failed: number;
 }
 
+export interface RotationOptions {
+  /** Rows per transaction (default 200). Small batches keep row locks short. */
+  batchSize?: number;
+  /** Do not add a key; only re-encrypt rows still under versions older than the current one. */
+  reencryptOnly?: boolean;
+  /** Called after every batch that re-encrypted something, once the batch has committed; awaited. */
+  onProgress?: (progress: RotationProgress) => void | Promise<void>;
+}
+
+export interface RotationResult {
+  /** The current key version every re-encrypted row now uses. */
+  version: number;
+  /** Whether this run added that version (false with reencryptOnly). */
+  added: boolean;
+  /** Rows re-encrypted. */
+  accounts: number;
+  integrations: number;
+  /**
+   * Rows still under an older key when the run ended: written meanwhile by a process that had not yet
+   * picked up the new key, or locked by a transaction at the time. They stay readable; run again with
+   * reencryptOnly (`plugboard rotate-key --finish`) to re-encrypt them.
+   */
+  remaining: { accounts: number; integrations: number };
+  /** Rows that did not decrypt (tampered, or from another key ring): left untouched, listed for a human. */
+  failed: Array<{ table: RotatedTable; id: string; code: string; message: string }>;
+}
+
+interface LockedRow {
+  id: string;
+  project_id: string;
+  enc: string;
+}
+
+interface TableSpec {
+  table: RotatedTable;
+  aad(projectId: string, id: string): string;
+  /** Locks up to `limit` rows under versions older than `version`, skipping rows others have locked. */
+  lock(tx: Tx, version: number, limit: number, exclude: string[]): Promise<LockedRow[]>;
+  store(tx: Tx, id: string, encrypted: Encrypted): Promise<void>;
+  countOlder(db: Db, version: number): Promise<number>;
+}
+
+const accounts: TableSpec = {
+  table: 'linked_accounts',
+  aad: accountAad,
+  lock: async (tx, version, limit, exclude) => {
+    const rows = await tx
+      .selectFrom('linked_accounts')
+      .select(['id', 'project_id', 'credentials_enc as enc'])
+      .where('credentials_enc', 'is not', null)
+      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
+      .$if(exclude.length > 0, (qb) => qb.where('id', 'not in', exclude))
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    return rows as LockedRow[];
+  },
+  store: async (tx, id, encrypted) => {
+    await tx
+      .updateTable('linked_accounts')
+      .set({ credentials_enc: encrypted.ciphertext, key_version: encrypted.keyVersion })
+      .where('id', '=', id)
+      .execute();
+  },
+  countOlder: async (db, version) => {
+    const row = await db
+      .selectFrom('linked_accounts')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('credentials_enc', 'is not', null)
+      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+};
+
+const integrations: TableSpec = {
+  table: 'integrations',
+  aad: integrationAad,
+  lock: async (tx, version, limit, exclude) => {
+    const rows = await tx
+      .selectFrom('integrations')
+      .select(['id', 'project_id', 'oauth_client_secret_enc as enc'])
+      .where('oauth_client_secret_enc', 'is not', null)
+      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
+      .$if(exclude.length > 0, (qb) => qb.where('id', 'not in', exclude))
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    return rows as LockedRow[];
+  },
+  store: async (tx, id, encrypted) => {
+    await tx
+      .updateTable('integrations')
+      .set({ oauth_client_secret_enc: encrypted.ciphertext, key_version: encrypted.keyVersion })
+      .where('id', '=', id)
+      .execute();
+  },
+  countOlder: async (db, version) => {
+    const row = await db
+      .selectFrom('integrations')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('oauth_client_secret_enc', 'is not', null)
+      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+};
+
 /**
- * Online key rotation: add a new current key, then re-encrypt rows still under older versions in
- * small batches. Each batch is one transaction that locks only its rows (SKIP LOCKED), so the API
- * keeps reading and writing meanwhile. Old keys stay in the ring: a row another process writes with
- * the previous key during the rotation remains readable, and the next run re-encrypts it.
+ * Online key rotation: adds version N+1 as the current key, then re-encrypts every stored secret under
+ * an older version in small batches. Each batch is one transaction that locks only its own rows with
+ * `FOR UPDATE SKIP LOCKED`, so the API keeps reading and writing meanwhile and a row a request holds is
+ * simply left for a later batch or run. Batches continue until one comes back short, which also
+ * catches most rows other processes write with the previous key while the rotation runs.
+ *
+ * Old keys are never deleted, so nothing becomes unreadable at any point: processes that have not yet
+ * refreshed their ring (see startVaultRefresh) keep writing with the previous key, and those rows are
+ * reported in `remaining` for a second run with `reencryptOnly`.
+ *
+ * Short-lived OAuth state (`oauth_states.code_verifier_enc`, minutes) is not re-encrypted: it expires
+ * under the key it was written with, which stays in the ring.
  */
 export async function rotateKey(
   db: Db,
   vault: Vault,
-  masterKey: Buffer,
-  options: { batchSize?: number; reencryptOnly?: boolean } = {},
+  options: RotationOptions = {},
 ): Promise<RotationResult> {
   const batchSize = options.batchSize ?? 200;
-  if (!options.reencryptOnly) {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError('batchSize must be a positive whole number.');
+  }
+  let added = false;
+  if (options.reencryptOnly) {
     await vault.refresh();
-    // Concurrent rotations race for the next version; the loser simply retries with the one after.
-    while (!(await insertKey(db, masterKey, vault.currentVersion() + 1))) await vault.refresh();
-    await vault.refresh();
+  } else {
+    await vault.addKey();
+    added = true;
   }
   const version = vault.currentVersion();
-  const accounts = await reencrypt(batchSize, async () =>
-    db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('linked_accounts')
-        .select(['id', 'project_id', 'credentials_enc'])
-        .where('credentials_enc', 'is not', null)
-        .where('key_version', '<', version)
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      for (const row of rows) {
-        const aad = accountAad(row.project_id, row.id);
-        const next = vault.encrypt(await vault.decrypt(row.credentials_enc!, aad), aad);
-        await tx
-          .updateTable('linked_accounts')
-          .set({ credentials_enc: next.ciphertext, key_version: next.keyVersion })
-          .where('id', '=', row.id)
-          .execute();
-      }
-      return rows.length;
-    }),
-  );
-  const integrations = await reencrypt(batchSize, async () =>
-    db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('integrations')
-        .select(['id', 'project_id', 'oauth_client_secret_enc'])
-        .where('oauth_client_secret_enc', 'is not', null)
-        .where('key_version', '<', version)
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      for (const row of rows) {
-        const aad = integrationAad(row.project_id, row.id);
-        const next = vault.encrypt(await vault.decrypt(row.oauth_client_secret_enc!, aad), aad);
-        await tx
-          .updateTable('integrations')
-          .set({ oauth_client_secret_enc: next.ciphertext, key_version: next.keyVersion })
-          .where('id', '=', row.id)
-          .execute();
-      }
-      return rows.length;
-    }),
-  );
-  return { version, accounts, integrations };
+  const failed: RotationResult['failed'] = [];
+  const done = {
+    accounts: await reencryptTable(db, vault, accounts, version, batchSize, failed, options.onProgress),
+    integrations: await reencryptTable(
+      db,
+      vault,
+      integrations,
+      version,
+      batchSize,
+      failed,
+      options.onProgress,
+    ),
+  };
+  return {
+    version,
+    added,
+    ...done,
+    remaining: {
+      accounts: await accounts.countOlder(db, version),
+      integrations: await integrations.countOlder(db, version),
+    },
+    failed,
+  };
 }
 
-/** Runs batches until one comes back short of a full batch. */
-async function reencrypt(batchSize: number, batch: () => Promise<number>): Promise<number> {
-  let total = 0;
+async function reencryptTable(
+  db: Db,
+  vault: Vault,
+  spec: TableSpec,
+  version: number,
+  batchSize: number,
+  failed: RotationResult['failed'],
+  onProgress: RotationOptions['onProgress'],
+): Promise<number> {
+  const skip: string[] = [];
+  let reencrypted = 0;
   for (;;) {
-    const done = await batch();
-    total += done;
-    if (done < batchSize) return total;
+    // The ring is read before the transaction: on PGlite the transaction holds the only connection.
+    await vault.refresh();
+    const batch = await db.transaction().execute(async (tx) => {
+      const rows = await spec.lock(tx, version, batchSize, skip);
+      const bad: RotationResult['failed'] = [];
+      let count = 0;
+      for (const row of rows) {
+        const aad = spec.aad(row.project_id, row.id);
+        let plaintext: string;
+        try {
+          plaintext = vault.decryptSync(row.enc, aad);
+        } catch (err) {
+          if (!(err instanceof VaultError)) throw err;
+          bad.push({ table: spec.table, id: row.id, code: err.code, message: err.message });
+          continue;
+        }
+        await spec.store(tx, row.id, vault.encrypt(plaintext, aad));
+        count++;
+      }
+      return { selected: rows.length, count, bad };
+    });
+    reencrypted += batch.count;
+    for (const f of batch.bad) {
+      failed.push(f);
+      skip.push(f.id);
+    }
+    if (batch.selected > 0) {
+      await onProgress?.({
+        table: spec.table,
+        reencrypted,
+        failed: failed.filter((f) => f.table === spec.table).length,
+      });
+    }
+    // A short batch means the table had caught up when it was read; what other processes write or
+    // lock after that is counted in `remaining`. Stopping there keeps the run finite even while
+    // processes that have not refreshed yet keep writing with the old key.
+    if (batch.selected < batchSize) return reencrypted;
   }
 }

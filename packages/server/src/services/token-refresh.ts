@@ -6,7 +6,12 @@ import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
-import { clientCredentialsTokens, type OAuthTokens, ProviderOAuthError, refreshTokens } from './oauth-client.ts';
+import {
+  clientCredentialsTokens,
+  type OAuthTokens,
+  ProviderOAuthError,
+  refreshTokens,
+} from './oauth-client.ts';
 
 export interface RefreshDeps {
   db: Db;
@@ -50,7 +55,10 @@ export async function freshCredentials(
       .forUpdate()
       .executeTakeFirst();
     if (!locked) throw new DomainError('not_found', `Account ${row.id} was deleted.`);
-    const current = (await read(locked.credentials_enc)) as unknown as OAuthTokens;
+    // decryptSync: no key-ring lookup may run inside the transaction (PGlite has one connection).
+    const current = (
+      locked.credentials_enc ? JSON.parse(deps.vault.decryptSync(locked.credentials_enc, aad)) : {}
+    ) as OAuthTokens;
     if (!needsRefresh(locked)) return { credentials: current };
     try {
       // Client-credentials tokens are simply requested again; others use their refresh token.
@@ -127,8 +135,14 @@ async function handleFailure(
   throw failure;
 }
 
-async function tokenEndpointFor(deps: RefreshDeps, row: LinkedAccountRow, credentials: Record<string, unknown>) {
-  const integration = row.integration_id ? await findIntegration(deps.db, row.project_id, row.integration_id) : undefined;
+async function tokenEndpointFor(
+  deps: RefreshDeps,
+  row: LinkedAccountRow,
+  credentials: Record<string, unknown>,
+) {
+  const integration = row.integration_id
+    ? await findIntegration(deps.db, row.project_id, row.integration_id)
+    : undefined;
   const connector = deps.catalogue.get(row.provider);
   if (!integration || !connector) {
     throw new DomainError('unprocessable', 'The auth config of this account is gone; reconnect it.');
