@@ -33,7 +33,9 @@ export async function connectAccount(
   const { row: integration, connector } = await allowedIntegration(deps, session, input.integration_id);
   const method = authMethodOf(connector, integration.auth_method);
   if (method.type === 'oauth2' && method.grant_type === 'authorization_code') {
-    throw validationFailed(`${connector.name} connects through OAuth: open /connect/oauth2/${integration.id} instead.`);
+    throw validationFailed(
+      `${connector.name} connects through OAuth: open /connect/oauth2/${integration.id} instead.`,
+    );
   }
   const existing = await existingAccountFor(deps.db, session);
   if (session.account_id && !existing) throw notFound(`Account ${session.account_id} to re-connect`);
@@ -60,7 +62,13 @@ export async function connectAccount(
     values.secrets = { ...values.secrets, ...tokens };
     values.tokenExpiresAt = tokens.expires_at ? new Date(tokens.expires_at) : null;
   }
-  await checkCredentials(connector, method, urls, { ...values.settings, ...values.secrets }, deps.providerTimeoutMs);
+  await checkCredentials(
+    connector,
+    method,
+    urls,
+    { ...values.settings, ...values.secrets },
+    deps.providerTimeoutMs,
+  );
 
   const account = await saveAccount(deps, session, integration, connector, values);
   return { id: account.id, provider: account.provider };
