@@ -1,7 +1,7 @@
 import { buildCli } from './cli/commands.ts';
 import { ConfigError } from './config.ts';
-import { DataDirInUseError } from './db/data-dir-lock.ts';
 import { VaultError } from './crypto/vault.ts';
+import { DataDirInUseError } from './db/data-dir-lock.ts';
 import { DomainError } from './errors.ts';
 
 // CLI entry point: known failures print one clear line; anything else prints its stack.
