@@ -7,9 +7,9 @@ import {
   type HubIntegration,
 } from './api.ts';
 import { FormStep } from './form-step.tsx';
-import { runOAuthPopup } from './oauth-popup.ts';
 import type { MessageKey } from './i18n/en.ts';
 import type { Translate } from './i18n/index.ts';
+import { runOAuthPopup } from './oauth-popup.ts';
 
 export type Notify = (type: 'success' | 'close', detail?: { id: string; provider: string }) => void;
 

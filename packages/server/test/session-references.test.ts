@@ -57,12 +57,14 @@ for (const backend of backends()) {
       assert.equal(authed.status, 201);
       assert.deepEqual(Object.keys(authed.body).sort(), [
         'account_id',
+        'allowed_origins',
         'categories',
         'created_at',
         'external_trigger_token',
         'id',
         'integration_id',
         'label',
+        'latest_connection_attempt',
         'metadata',
         'organization_id',
         'origin_owner_id',
@@ -80,6 +82,7 @@ for (const backend of backends()) {
       assert.equal(authed.body.label, 'CRM (edit)');
       assert.deepEqual(authed.body.metadata, { reconnect: true });
       assert.equal(authed.body.type, 'test');
+      assert.equal(authed.body.latest_connection_attempt, null);
 
       // Fields the wire model does not return are still stored as sent.
       const row = await server.database.db

@@ -21,8 +21,7 @@ export const de: Record<MessageKey, string> = {
   'form.copied': 'Kopiert',
   'form.required': 'Pflichtfeld',
   'form.oauth': 'Mit {name} verbinden',
-  'form.oauthSoon':
-    'Die Anmeldung bei {name} ist in diesem Hub noch nicht verfügbar. Fragen Sie die Anwendung nach einem anderen Weg.',
+  'form.oauthSoon': 'Die Anmeldung bei {name} öffnet sich in einem neuen Fenster.',
   'connecting.title': 'Verbindung zu {name} wird hergestellt…',
   'success.title': 'Verbunden',
   'success.body': 'Ihr {name}-Konto ist verbunden. Sie können dieses Fenster schließen.',

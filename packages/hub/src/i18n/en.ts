@@ -18,8 +18,7 @@ export const en = {
   'form.copied': 'Copied',
   'form.required': 'required',
   'form.oauth': 'Connect with {name}',
-  'form.oauthSoon':
-    'Sign-in with {name} is not available in this hub yet. Ask the application for another way to connect.',
+  'form.oauthSoon': 'Sign-in with {name} opens in a new window.',
   'connecting.title': 'Connecting to {name}…',
   'success.title': 'Connected',
   'success.body': 'Your {name} account is connected. You can close this window.',

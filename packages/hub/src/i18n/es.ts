@@ -20,8 +20,7 @@ export const es: Record<MessageKey, string> = {
   'form.copied': 'Copiado',
   'form.required': 'obligatorio',
   'form.oauth': 'Conectar con {name}',
-  'form.oauthSoon':
-    'El inicio de sesión con {name} aún no está disponible aquí. Pida a la aplicación otra forma de conectarse.',
+  'form.oauthSoon': 'El inicio de sesión en {name} se abre en una ventana nueva.',
   'connecting.title': 'Conectando con {name}…',
   'success.title': 'Conectado',
   'success.body': 'Su cuenta de {name} está conectada. Puede cerrar esta ventana.',

@@ -21,8 +21,7 @@ export const fr: Record<MessageKey, string> = {
   'form.copied': 'Copié',
   'form.required': 'obligatoire',
   'form.oauth': 'Se connecter avec {name}',
-  'form.oauthSoon':
-    "La connexion avec {name} n'est pas encore disponible ici. Demandez à l'application un autre moyen de vous connecter.",
+  'form.oauthSoon': "La connexion à {name} s'ouvre dans une nouvelle fenêtre.",
   'connecting.title': 'Connexion à {name}…',
   'success.title': 'Connecté',
   'success.body': 'Votre compte {name} est connecté. Vous pouvez fermer cette fenêtre.',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
@@ -16,28 +17,70 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
+ * The finish page's script (CSP allows no inline script). In a popup it hands the OAuth result to the
+ * opener, addressed to each origin the server named (a non-matching origin simply receives nothing),
+ * never "*", then closes the window. Without an opener (redirect mode) the page's text stays.
+ */
+const CALLBACK_SCRIPT = `(() => {
+  const query = new URLSearchParams(location.search);
+  const message = { type: 'plugboard:oauth-callback' };
+  for (const key of ['status', 'account_id', 'provider', 'connection_attempt_id', 'error', 'error_description']) {
+    const value = query.get(key);
+    if (value !== null) message[key] = value;
+  }
+  const opener = window.opener;
+  if (!opener) return;
+  let origins = [];
+  try { origins = JSON.parse(document.body.dataset.origins || '[]'); } catch {}
+  for (const origin of origins) {
+    try { opener.postMessage(message, origin); } catch {}
+  }
+  window.close();
+})();
+`;
+
+export interface EmbeddedRoutesOptions {
+  config: Config;
+  /** Where the built element lives; tests point it elsewhere. */
+  bundlePath?: string;
+}
+
+/**
  * Pages served to end users: the hosted connect page at `auth_link_url`, the finish page OAuth popups
- * return to, and the element's script. Strict CSP: only this origin, no inline script, and the session
+ * return to, and their scripts. Strict CSP: only Plugboard itself, no inline script, and the session
  * token never leaves through a Referer header.
  */
-export const embeddedRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (app, { config }) => {
-  const bundle = fs.existsSync(HUB_BUNDLE) ? fs.readFileSync(HUB_BUNDLE) : undefined;
+export const embeddedRoutes: FastifyPluginAsyncZod<EmbeddedRoutesOptions> = async (
+  app,
+  { config, bundlePath = HUB_BUNDLE },
+) => {
+  // Read once: the bundle only changes with a build, which comes with a restart.
+  const bundle = fs.existsSync(bundlePath) ? fs.readFileSync(bundlePath) : undefined;
   if (!bundle)
-    app.log.warn(`hub bundle missing at ${HUB_BUNDLE}: run "npm run build" to serve the connect page`);
+    app.log.warn(`hub bundle missing at ${bundlePath}: run "npm run build" to serve the connect page`);
+
+  const publicUrl = new URL(config.publicUrl);
+  // A public URL with a path (behind a proxy at /plugboard) prefixes every asset path.
+  const prefix = publicUrl.pathname.replace(/\/+$/, '');
+  // The element calls base-url (= the public URL) and shows logos from it: name that origin as well as
+  // 'self', so a page reached through another host name still works. Both are Plugboard.
+  const plugboard = ["'self'", publicUrl.origin].join(' ');
   const origins = config.hubAllowedOrigins;
   const frameAncestors = origins.includes('*') ? '*' : ["'self'", ...origins].join(' ');
   const csp = [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
+    `img-src ${plugboard} data:`,
+    `connect-src ${plugboard}`,
     "base-uri 'none'",
     "form-action 'none'",
     `frame-ancestors ${frameAncestors}`,
   ].join('; ');
+  // Who may receive the finish page's result: Plugboard's own hosted page and the configured embedders.
+  const messageOrigins = [publicUrl.origin, ...origins.filter((o) => o !== '*' && o !== publicUrl.origin)];
 
-  const page = (title: string, body: string) => `<!doctype html>
+  const page = (title: string, body: string, bodyAttrs = '') => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -46,7 +89,7 @@ export const embeddedRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (
 <title>${escapeHtml(title)}</title>
 <style>body{margin:0;padding:24px 12px;background:#f3f4f6;font-family:system-ui,sans-serif}@media (prefers-color-scheme:dark){body{background:#030712;color:#f3f4f6}}</style>
 </head>
-<body>
+<body${bodyAttrs}>
 ${body}
 </body>
 </html>`;
@@ -76,11 +119,13 @@ ${body}
       const { token, lang, theme } = request.query;
       const attrs = [
         `token="${escapeHtml(token ?? '')}"`,
+        `base-url="${escapeHtml(config.publicUrl)}"`,
         lang ? `lang="${escapeHtml(lang)}"` : '',
         theme ? `theme="${theme}"` : '',
       ].filter(Boolean);
+      const script = escapeHtml(`${prefix}/embedded/assets/plugboard-hub.js`);
       const body = token
-        ? `<plugboard-hub ${attrs.join(' ')}></plugboard-hub>\n<script type="module" src="/embedded/assets/plugboard-hub.js"></script>`
+        ? `<plugboard-hub ${attrs.join(' ')}></plugboard-hub>\n<script type="module" src="${script}"></script>`
         : '<p>This connect link is incomplete: ask the application for a new one.</p>';
       return reply.headers(headers).send(page('Connect an account', body));
     },
@@ -88,13 +133,50 @@ ${body}
 
   app.get(
     '/embedded/accounts/callback',
-    { schema: { tags: ['Hub'], summary: 'Where OAuth popups finish' } },
-    async (_request, reply) =>
-      reply
+    {
+      schema: {
+        tags: ['Hub'],
+        summary: 'Where OAuth popups finish: hands the result to the opener and closes',
+        querystring: z.object({
+          status: z.string().max(40).optional(),
+          error_description: z.string().max(2048).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { status, error_description } = request.query;
+      const text =
+        status === 'success'
+          ? 'Connected. You can close this window and return to the application.'
+          : status === 'error' || status === 'cancelled'
+            ? `The connection did not succeed${error_description ? `: ${error_description}` : '.'} Close this window and try again.`
+            : 'You can close this window and return to the application.';
+      const script = escapeHtml(`${prefix}/embedded/assets/callback.js`);
+      return reply
         .headers(headers)
         .send(
-          page('Connected', '<p role="status">You can close this window and return to the application.</p>'),
-        ),
+          page(
+            'Connecting…',
+            `<p role="status">${escapeHtml(text)}</p>\n<script src="${script}"></script>`,
+            ` data-origins="${escapeHtml(JSON.stringify(messageOrigins))}"`,
+          ),
+        );
+    },
+  );
+
+  const sendScript = (reply: FastifyReply, body: string | Buffer) =>
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      // Embedders load the element cross-origin as a module script, which needs CORS.
+      .header('access-control-allow-origin', '*')
+      .send(body);
+
+  app.get(
+    '/embedded/assets/callback.js',
+    { schema: { hide: true }, config: { rateLimit: false } },
+    async (_request, reply) => sendScript(reply, CALLBACK_SCRIPT),
   );
 
   app.get(
@@ -102,13 +184,11 @@ ${body}
     { schema: { hide: true }, config: { rateLimit: false } },
     async (_request, reply) => {
       if (!bundle)
-        throw new DomainError('unavailable', 'The hub bundle is not built: run "npm run build" and restart.');
-      return reply
-        .header('content-type', 'text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=300')
-        .header('x-content-type-options', 'nosniff')
-        .header('access-control-allow-origin', '*')
-        .send(bundle);
+        throw new DomainError(
+          'unavailable',
+          'The hub bundle is not built: run "npm run build" at the repository root, then restart the server.',
+        );
+      return sendScript(reply, bundle);
     },
   );
 };

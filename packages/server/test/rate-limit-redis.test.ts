@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { createProject } from '../src/services/tenancy.ts';
+import { backends } from './support/backends.ts';
+import { call, startTestServer, type TestServer } from './support/server.ts';
+
+const redisUrl = process.env.REDIS_URL;
+const body = { origin_owner_id: 'o', origin_owner_name: 'O' };
+
+/**
+ * With REDIS_URL the budget is shared by every process, which is the point of the Redis store: two
+ * servers (each with its own database holding the same key) draw from one counter per key.
+ */
+for (const backend of backends()) {
+  describe(`rate limit shared through Redis (${backend})`, {
+    skip: !redisUrl && 'REDIS_URL is not set',
+  }, () => {
+    let first: TestServer;
+    let second: TestServer;
+    let redis: Redis;
+    before(async () => {
+      const env = { PLUGBOARD_RATE_LIMIT_PER_MINUTE: '3', REDIS_URL: redisUrl ?? '' };
+      first = await startTestServer(backend, env);
+      second = await startTestServer(backend, env);
+      redis = new Redis(redisUrl ?? '');
+    });
+    after(async () => {
+      await first.close();
+      await second.close();
+      await redis.quit();
+    });
+
+    test('two servers draw on one budget per key; the key is not stored in Redis in clear', async () => {
+      // A fresh key per run, so counters left in Redis by earlier runs cannot interfere.
+      const key = `pbk_${randomBytes(32).toString('base64url')}`;
+      await createProject(first.database.db, { name: 'shared', apiKey: key });
+      await createProject(second.database.db, { name: 'shared', apiKey: key });
+      const other = (await second.newProject()).api_key;
+
+      assert.equal((await call(first, 'POST', '/connect_sessions', { key, body })).status, 201);
+      assert.equal((await call(second, 'POST', '/connect_sessions', { key, body })).status, 201);
+      assert.equal((await call(first, 'POST', '/connect_sessions', { key, body })).status, 201);
+      const limited = await call(second, 'POST', '/connect_sessions', { key, body });
+      assert.equal(limited.status, 429, 'the fourth request, on the other server, is over the shared budget');
+      assert.equal(limited.body.statusCode, 429);
+      assert.match(limited.body.message, /Rate limit/);
+      assert.ok(!Number.isNaN(Date.parse(limited.body.timestamp)));
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      assert.ok(
+        Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+        `retry-after ${retryAfter}`,
+      );
+      assert.equal(
+        (await call(second, 'POST', '/connect_sessions', { key: other, body })).status,
+        201,
+        'another key is unaffected',
+      );
+
+      const stored = await redis.keys('plugboard-rl:*');
+      const hashed = createHash('sha256').update(key).digest('base64url');
+      assert.ok(
+        stored.some((k) => k.includes(hashed)),
+        `a counter for the hashed key exists: ${stored.join(', ')}`,
+      );
+      assert.ok(!stored.some((k) => k.includes(key.slice(4))), 'no Redis key holds the API key');
+    });
+  });
+}
