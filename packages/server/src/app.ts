@@ -27,6 +27,7 @@ import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
 import { oauthRoutes } from './routes/oauth.ts';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
 export interface AppDeps extends AppContext {
   /** Where logs go (tests capture them); stdout when absent. */
@@ -111,6 +112,7 @@ export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyI
   await app.register(embeddedRoutes, { config });
   await app.register(oauthRoutes, ctx);
   await app.register(connectionAttemptRoutes, ctx);
+  await app.register(webhookEndpointRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;

@@ -31,11 +31,45 @@ export interface Config {
    * (any path on them) or exact URIs, e.g. a native app's registered redirect URI.
    */
   oauthRedirectUris: string[];
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Run the delivery worker inside `plugboard serve` (off when dedicated `plugboard worker`s run). */
+  workerInProcess: boolean;
+  /** ipaddr.js range names (loopback, private, linkLocal, uniqueLocal…) receivers may resolve to. */
+  allowedRanges: string[];
+  /** Upper bound for one delivery: connect, response headers and (capped) body. */
+  timeoutMs: number;
+  /** First retry delay; each later one is four times longer (capped at 6 h), with jitter. */
+  retryBaseMs: number;
+  /** Tries per delivery before it is marked failed (the default spans about a day). */
+  maxAttempts: number;
+  /** How long a rotated-out signing secret keeps signing, unless the rotation asks otherwise. */
+  secretOverlapSeconds: number;
+  /** How often an idle worker looks for due deliveries (commits in the same database also wake it). */
+  pollMs: number;
+  /** Deliveries one worker sends at the same time. */
+  concurrency: number;
+  /** Events (with their deliveries and log) are kept this long once nothing is pending for them. */
+  retentionDays: number;
 }
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Address ranges (ipaddr.js names, IPv4 and IPv6) that webhooks may be allowed to reach. */
+const WEBHOOK_RANGES = [
+  'loopback',
+  'private',
+  'linkLocal',
+  'uniqueLocal',
+  'carrierGradeNat',
+  'unspecified',
+  'reserved',
+  'benchmarking',
+];
 
 const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -70,6 +104,31 @@ const envSchema = z.object({
     .optional(),
   PLUGBOARD_OAUTH_REDIRECT_URIS: z.string().default(''),
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
+  PLUGBOARD_WEBHOOK_ALLOWED_RANGES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
+    .refine((ranges) => ranges.every((r) => WEBHOOK_RANGES.includes(r)), {
+      message: `must be a comma-separated list of: ${WEBHOOK_RANGES.join(', ')}`,
+    }),
+  PLUGBOARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  PLUGBOARD_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+  PLUGBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(11),
+  PLUGBOARD_WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(86_400),
+  PLUGBOARD_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  PLUGBOARD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  PLUGBOARD_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export class ConfigError extends Error {}
@@ -103,5 +162,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     oauthRedirectUris: e.PLUGBOARD_OAUTH_REDIRECT_URIS.split(',')
       .map((u) => u.trim())
       .filter(Boolean),
+    webhooks: {
+      workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,
+      allowedRanges: e.PLUGBOARD_WEBHOOK_ALLOWED_RANGES,
+      timeoutMs: e.PLUGBOARD_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.PLUGBOARD_WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: e.PLUGBOARD_WEBHOOK_MAX_ATTEMPTS,
+      secretOverlapSeconds: e.PLUGBOARD_WEBHOOK_SECRET_OVERLAP_SECONDS,
+      pollMs: e.PLUGBOARD_WEBHOOK_POLL_MS,
+      concurrency: e.PLUGBOARD_WEBHOOK_CONCURRENCY,
+      retentionDays: e.PLUGBOARD_WEBHOOK_RETENTION_DAYS,
+    },
   };
 }

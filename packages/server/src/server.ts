@@ -7,6 +7,7 @@ import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
 import { startTokenRefresher } from './services/token-refresh.ts';
+import { startDispatcher } from './webhooks/dispatcher.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -46,9 +47,20 @@ export async function startServer(
       60_000,
       (err) => app.log.warn({ err }, 'background token refresh failed'),
     );
+    // Webhook delivery runs here unless dedicated `plugboard worker` processes take it over.
+    const dispatcher = config.webhooks.workerInProcess
+      ? startDispatcher({
+          db: database.db,
+          vault,
+          config: config.webhooks,
+          listen: database.listen,
+          log: app.log,
+        })
+      : undefined;
     app.addHook('onClose', async () => {
       stopRefresh();
       stopTokenRefresher();
+      await dispatcher?.stop();
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { resolveMasterKey } from '../src/crypto/master-key.ts';
-import { accountAad, integrationAad, openVault, type Vault } from '../src/crypto/vault.ts';
+import {
+  accountAad,
+  integrationAad,
+  openVault,
+  type Vault,
+  webhookEndpointAad,
+} from '../src/crypto/vault.ts';
 import { type DatabaseHandle, type Db, migrateToLatest, openDatabase } from '../src/db/database.ts';
 import { type RotationProgress, rotateKey } from '../src/services/key-rotation.ts';
 import { backends, createTestDatabase } from './support/backends.ts';
@@ -16,7 +22,7 @@ const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const bin = path.join(serverDir, 'bin/plugboard.js');
 
 interface Seeded {
-  table: 'linked_accounts' | 'integrations';
+  table: 'linked_accounts' | 'integrations' | 'webhook_endpoints';
   id: string;
   projectId: string;
   plaintext: string;
@@ -88,6 +94,25 @@ async function insertIntegration(db: Db, vault: Vault, project: { projectId: str
   return { table: 'integrations', id, projectId: project.projectId, plaintext };
 }
 
+async function insertWebhookEndpoint(db: Db, vault: Vault, project: { projectId: string }): Promise<Seeded> {
+  const id = `whe_${randomBytes(8).toString('hex')}`;
+  const plaintext = secret('whsec');
+  const enc = vault.encrypt(plaintext, webhookEndpointAad(project.projectId, id));
+  await db
+    .insertInto('webhook_endpoints')
+    .values({
+      id,
+      project_id: project.projectId,
+      url: 'https://hooks.example.com/plugboard',
+      enabled: true,
+      secret_enc: enc.ciphertext,
+      key_version: enc.keyVersion,
+      updated_at: new Date(),
+    })
+    .execute();
+  return { table: 'webhook_endpoints', id, projectId: project.projectId, plaintext };
+}
+
 /** Rewrites an account's credentials the way an API process does, with whatever key its vault has. */
 async function updateAccount(db: Db, vault: Vault, row: Seeded): Promise<void> {
   row.plaintext = JSON.stringify({ access_token: secret('updated') });
@@ -108,6 +133,13 @@ async function stored(db: Db, row: Seeded): Promise<{ enc: string | null; versio
       .executeTakeFirstOrThrow();
     return r;
   }
+  if (row.table === 'webhook_endpoints') {
+    return db
+      .selectFrom('webhook_endpoints')
+      .select(['secret_enc as enc', 'key_version as version'])
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
+  }
   const r = await db
     .selectFrom('integrations')
     .select(['oauth_client_secret_enc as enc', 'key_version as version'])
@@ -125,7 +157,11 @@ async function assertAllReadable(db: Db, masterKey: Buffer, rows: Seeded[], vers
     assert.ok(!enc.includes(row.plaintext), 'plaintext in the stored column');
     assert.equal(enc.slice(0, enc.indexOf('.')), `v${keyVersion}`, 'key_version matches the envelope');
     if (version !== undefined) assert.equal(keyVersion, version, `${row.table} ${row.id} key_version`);
-    const aad = row.table === 'linked_accounts' ? accountAad : integrationAad;
+    const aad = {
+      linked_accounts: accountAad,
+      integrations: integrationAad,
+      webhook_endpoints: webhookEndpointAad,
+    }[row.table];
     assert.equal(await reader.decrypt(enc, aad(row.projectId, row.id)), row.plaintext);
   }
 }
@@ -198,6 +234,7 @@ for (const backend of backends()) {
         const rows: Seeded[] = [];
         for (let i = 0; i < 7; i++) rows.push(await insertAccount(db, vault, project));
         for (let i = 0; i < 3; i++) rows.push(await insertIntegration(db, vault, project));
+        for (let i = 0; i < 2; i++) rows.push(await insertWebhookEndpoint(db, vault, project));
         // Rows without a secret stay as they are.
         await db
           .insertInto('linked_accounts')
@@ -225,12 +262,19 @@ for (const backend of backends()) {
           added: true,
           accounts: 7,
           integrations: 3,
-          remaining: { accounts: 0, integrations: 0 },
+          webhook_endpoints: 2,
+          remaining: { accounts: 0, integrations: 0, webhook_endpoints: 0 },
           failed: [],
         });
         assert.deepEqual(
           progress.map((p) => `${p.table}:${p.reencrypted}`),
-          ['linked_accounts:3', 'linked_accounts:6', 'linked_accounts:7', 'integrations:3'],
+          [
+            'linked_accounts:3',
+            'linked_accounts:6',
+            'linked_accounts:7',
+            'integrations:3',
+            'webhook_endpoints:2',
+          ],
         );
         assert.equal(vault.currentVersion(), 2);
         await assertAllReadable(db, masterKey, rows, 2);
@@ -264,7 +308,8 @@ for (const backend of backends()) {
           added: false,
           accounts: 0,
           integrations: 0,
-          remaining: { accounts: 0, integrations: 0 },
+          webhook_endpoints: 0,
+          remaining: { accounts: 0, integrations: 0, webhook_endpoints: 0 },
           failed: [],
         });
         await assertAllReadable(db, masterKey, rows, 3);
@@ -313,14 +358,14 @@ for (const backend of backends()) {
         assert.equal(result.accounts, 8);
         assert.equal(result.integrations, 5);
         assert.equal(late.length, 3, 'one per integrations batch (2 + 2 + 1)');
-        assert.deepEqual(result.remaining, { accounts: late.length, integrations: 0 });
+        assert.deepEqual(result.remaining, { accounts: late.length, integrations: 0, webhook_endpoints: 0 });
         await assertAllReadable(db, masterKey, rows);
         assert.equal(await olderRows(db, 2), late.length);
 
         const finish = await rotateKey(db, vault, { reencryptOnly: true, batchSize: 2 });
         assert.equal(finish.version, 2);
         assert.equal(finish.accounts, late.length);
-        assert.deepEqual(finish.remaining, { accounts: 0, integrations: 0 });
+        assert.deepEqual(finish.remaining, { accounts: 0, integrations: 0, webhook_endpoints: 0 });
         await assertAllReadable(db, masterKey, rows, 2);
       }));
 
@@ -344,7 +389,7 @@ for (const backend of backends()) {
           result.failed.map((f) => [f.table, f.id, f.code]),
           [['linked_accounts', bad.id, 'decrypt_failed']],
         );
-        assert.deepEqual(result.remaining, { accounts: 1, integrations: 0 });
+        assert.deepEqual(result.remaining, { accounts: 1, integrations: 0, webhook_endpoints: 0 });
         assert.equal((await stored(db, bad)).enc, enc, 'the broken row is untouched');
         await assertAllReadable(db, masterKey, [good], 2);
       }));
@@ -382,7 +427,7 @@ for (const backend of backends()) {
             const result = await rotateKey(db, vault, { batchSize: 1 }).finally(release);
             await holder;
             assert.equal(result.accounts, 2);
-            assert.deepEqual(result.remaining, { accounts: 1, integrations: 0 });
+            assert.deepEqual(result.remaining, { accounts: 1, integrations: 0, webhook_endpoints: 0 });
             assert.equal((await stored(db, rows[1]!)).version, 1);
             await assertAllReadable(db, masterKey, rows);
 
@@ -425,7 +470,7 @@ for (const backend of backends()) {
             assert.deepEqual(result.failed, []);
             await assertAllReadable(db, masterKey, rows);
             const finish = await rotateKey(db, vault, { reencryptOnly: true });
-            assert.deepEqual(finish.remaining, { accounts: 0, integrations: 0 });
+            assert.deepEqual(finish.remaining, { accounts: 0, integrations: 0, webhook_endpoints: 0 });
             await assertAllReadable(db, masterKey, rows, 2);
           } finally {
             await other.close();
@@ -506,13 +551,14 @@ for (const backend of backends()) {
           added: true,
           accounts: 3,
           integrations: 1,
-          remaining: { accounts: 0, integrations: 0 },
+          webhook_endpoints: 0,
+          remaining: { accounts: 0, integrations: 0, webhook_endpoints: 0 },
           failed: [],
         });
 
         const finish = await runCli(['rotate-key', '--finish'], env);
         assert.equal(finish.code, 0, finish.stderr);
-        assert.match(finish.stdout, /^Key version 2 is current; re-encrypted 0 account\(s\) and 0 /);
+        assert.match(finish.stdout, /^Key version 2 is current; re-encrypted 0 account\(s\), 0 /);
 
         const wrongKey = { ...env, PLUGBOARD_MASTER_KEY: randomBytes(32).toString('hex') };
         const wrong = await runCli(['rotate-key'], wrongKey);

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { OAuth2Server } from 'oauth2-mock-server';
+import { Webhook } from 'standardwebhooks';
 import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
 import { enableMockHubspot, location, startMockAuthServer } from './support/oauth.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
 
 for (const backend of backends()) {
   describe(`OAuth2 authorization-code flow against oauth2-mock-server (${backend})`, () => {
@@ -14,6 +16,8 @@ for (const backend of backends()) {
     let api: FakeProvider;
     let key: string;
     let integration: string;
+    let hooks: WebhookReceiver;
+    let hookSecret: string;
     const tokenRequests: URLSearchParams[] = [];
 
     before(async () => {
@@ -26,14 +30,27 @@ for (const backend of backends()) {
           ? { status: 200, body: { results: [] } }
           : { status: 401, body: {} },
       );
-      server = await startTestServer(backend, {
-        PLUGBOARD_OAUTH_REDIRECT_URIS: 'com.example.desktop:/oauth-done',
-      });
+      hooks = await startWebhookReceiver();
+      server = await startTestServer(
+        backend,
+        {
+          PLUGBOARD_OAUTH_REDIRECT_URIS: 'com.example.desktop:/oauth-done',
+          PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
+          PLUGBOARD_WEBHOOK_POLL_MS: '50',
+        },
+        { webhooks: true },
+      );
       key = (await server.newProject()).api_key;
       integration = await enableMockHubspot(server, key, auth, api.url);
+      const endpoint = await call(server, 'POST', '/webhook_endpoints', {
+        key,
+        body: { url: hooks.url, events: ['connection_attempt.failed'] },
+      });
+      hookSecret = endpoint.body.secret;
     });
     after(async () => {
       await server.close();
+      await hooks.close();
       await auth.stop();
       await api.close();
     });
@@ -157,6 +174,15 @@ for (const backend of backends()) {
       const polled = await hubCall(server, session.token, 'GET', `/hub/connection_attempts/${attemptId}`);
       assert.equal(polled.body.status, 'error');
       assert.deepEqual(polled.body.error, { code: 'access_denied', description: 'The user said no' });
+
+      const received = await hooks.waitFor((r) => r.some((h) => h.json.record_id === attemptId));
+      const hook = received.find((h) => h.json.record_id === attemptId);
+      const event = new Webhook(hookSecret).verify(hook!.body, hook!.headers as Record<string, string>);
+      assert.deepEqual(event, hook!.json);
+      assert.equal(hook!.json.event, 'connection_attempt.failed');
+      assert.equal(hook!.json.connect_session_id, session.id);
+      assert.equal(hook!.json.origin_owner_id, 'denied');
+      assert.deepEqual(hook!.json.error, { code: 'access_denied', description: 'The user said no' });
     });
 
     test('a token endpoint failure lands on the attempt with its code', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { OAuth2Server } from 'oauth2-mock-server';
+import { Webhook } from 'standardwebhooks';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openVault } from '../src/crypto/vault.ts';
@@ -12,6 +13,7 @@ import { createSession, hubCall } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
 import { enableMockHubspot, location, startMockAuthServer } from './support/oauth.ts';
 import { call, freePort, startTestServer, type TestServer } from './support/server.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
 
 for (const backend of backends()) {
   describe(`OAuth token refresh (${backend})`, () => {
@@ -20,6 +22,8 @@ for (const backend of backends()) {
     let api: FakeProvider;
     let key: string;
     let integration: string;
+    let hooks: WebhookReceiver;
+    let hookSecret: string;
     const refreshes: URLSearchParams[] = [];
 
     before(async () => {
@@ -37,12 +41,23 @@ for (const backend of backends()) {
           ? { status: 200, body: {} }
           : { status: 401, body: {} },
       );
-      server = await startTestServer(backend);
+      hooks = await startWebhookReceiver();
+      server = await startTestServer(
+        backend,
+        { PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback', PLUGBOARD_WEBHOOK_POLL_MS: '50' },
+        { webhooks: true },
+      );
       key = (await server.newProject()).api_key;
       integration = await enableMockHubspot(server, key, auth, api.url);
+      const endpoint = await call(server, 'POST', '/webhook_endpoints', {
+        key,
+        body: { url: hooks.url, events: ['account.refresh_failed', 'account.refresh_recovered'] },
+      });
+      hookSecret = endpoint.body.secret;
     });
     after(async () => {
       await server.close();
+      await hooks.close();
       await auth.stop();
       await api.close();
     });
@@ -116,6 +131,21 @@ for (const backend of backends()) {
       const restored = (await call(server, 'GET', `/accounts/${id}`, { key })).body;
       assert.equal(restored.status, 'active');
       assert.equal(restored.status_reasons, null);
+
+      // One event when the account stopped working (not one per failed try), one when it recovered.
+      const events = (
+        await hooks.waitFor((r) => r.filter((h) => h.json.account_id === id).length >= 2)
+      ).filter((h) => h.json.account_id === id);
+      assert.deepEqual(
+        events.map((h) => h.json.event),
+        ['account.refresh_failed', 'account.refresh_recovered'],
+      );
+      for (const hook of events)
+        new Webhook(hookSecret).verify(hook.body, hook.headers as Record<string, string>);
+      assert.equal(events[0]!.json.status, 'expired');
+      assert.equal(events[0]!.json.status_reasons[0].code, 'refresh_failed');
+      assert.equal(events[1]!.json.status, 'active');
+      assert.ok(!events.some((h) => /access_token|refresh_token/.test(h.body)), 'no tokens in events');
     });
 
     test('two server processes on one PostgreSQL refresh an account once', {

@@ -45,6 +45,7 @@ for (const backend of backends()) {
         'provider',
         'provider_version',
         'type',
+        'webhook_url',
       ]);
       assert.deepEqual(create.required.sort(), ['origin_owner_id', 'origin_owner_name']);
       assert.equal(create.additionalProperties, false, 'unknown fields are documented as refused');

@@ -6,6 +6,7 @@ import { type DatabaseHandle, migrateToLatest, openDatabase } from '../db/databa
 import { startServer } from '../server.ts';
 import { type RotationResult, rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
+import { runWorker } from './worker.ts';
 
 /** Runs fn against a migrated database, always closing it (and releasing the PGlite lock) after. */
 async function withDatabase<T>(
@@ -81,6 +82,13 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+
+  program
+    .command('worker')
+    .description(
+      'deliver webhooks only, no HTTP API (run several; set PLUGBOARD_WEBHOOK_WORKER=false on serve)',
+    )
+    .action(async () => runWorker(config()));
 
   program
     .command('migrate')
@@ -197,10 +205,11 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
       }
       print(result, !!opts.json, () =>
         [
-          `Key version ${result.version} is current${result.added ? ' (added now)' : ''}; re-encrypted ${result.accounts} account(s) and ${result.integrations} auth config secret(s).`,
-          ...(result.remaining.accounts + result.remaining.integrations > 0
+          `Key version ${result.version} is current${result.added ? ' (added now)' : ''}; re-encrypted ${result.accounts} account(s), ${result.integrations} auth config secret(s) and ${result.webhook_endpoints} webhook signing secret(s).`,
+          ...(result.remaining.accounts + result.remaining.integrations + result.remaining.webhook_endpoints >
+          0
             ? [
-                `${result.remaining.accounts} account(s) and ${result.remaining.integrations} auth config secret(s) are still under an older key (written or locked meanwhile; they stay readable). Run "plugboard rotate-key --finish" in a minute to re-encrypt them.`,
+                `${result.remaining.accounts} account(s), ${result.remaining.integrations} auth config secret(s) and ${result.remaining.webhook_endpoints} webhook signing secret(s) are still under an older key (written or locked meanwhile; they stay readable). Run "plugboard rotate-key --finish" in a minute to re-encrypt them.`,
               ]
             : []),
           ...result.failed.map((f) => `Could not re-encrypt ${f.table} ${f.id}: ${f.message}`),

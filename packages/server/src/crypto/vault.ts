@@ -77,6 +77,7 @@ export interface Vault {
 export const accountAad = (projectId: string, id: string) => `linked_accounts:${projectId}:${id}`;
 /** Associated data for `integrations.oauth_client_secret_enc`. */
 export const integrationAad = (projectId: string, id: string) => `integrations:${projectId}:${id}`;
+export const webhookEndpointAad = (projectId: string, id: string) => `webhook_endpoints:${projectId}:${id}`;
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

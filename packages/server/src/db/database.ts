@@ -13,6 +13,11 @@ export type Tx = Transaction<Database>;
 export interface DatabaseHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /**
+   * Calls onNotify for every NOTIFY on the channel (sent by any process, delivered on commit);
+   * resolves to the function that stops listening.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -33,11 +38,17 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      kind: 'postgres',
+      listen: (channel, onNotify) => listenPostgres(options.databaseUrl!, channel, onNotify),
+      close: () => db.destroy(),
+    };
   }
   if (options.dataDir === 'memory') {
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(await PGlite.create()) });
-    return { db, kind: 'pglite', close: () => db.destroy() };
+    const client = await PGlite.create();
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+    return { db, kind: 'pglite', listen: listenPGlite(client), close: () => db.destroy() };
   }
   const lock = lockDataDir(options.dataDir, options.purpose ?? 'plugboard');
   try {
@@ -46,6 +57,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     return {
       db,
       kind: 'pglite',
+      listen: listenPGlite(client),
       close: async () => {
         await db.destroy();
         lock.release();
@@ -56,6 +68,26 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     throw err;
   }
 }
+
+/** LISTEN needs a connection of its own, outside the pool, held for as long as it listens. */
+async function listenPostgres(url: string, channel: string, onNotify: () => void) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  client.on('notification', (msg) => msg.channel === channel && onNotify());
+  // A dropped connection only costs wake-ups: callers poll as well.
+  client.on('error', () => {});
+  await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  return async () => {
+    await client.end().catch(() => {});
+  };
+}
+
+const listenPGlite = (client: PGlite) => async (channel: string, onNotify: () => void) => {
+  const unsubscribe = await client.listen(channel, onNotify);
+  return async () => {
+    await unsubscribe().catch(() => {});
+  };
+};
 
 /** Applies pending migrations. Kysely takes an advisory lock, so concurrent starts are safe. */
 export async function migrateToLatest(db: Db): Promise<string[]> {

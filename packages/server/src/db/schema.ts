@@ -11,6 +11,10 @@ export interface Database {
   linked_accounts: LinkedAccountsTable;
   connection_attempts: ConnectionAttemptsTable;
   oauth_states: OAuthStatesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -63,6 +67,7 @@ export interface ConnectSessionsTable {
   multiple: boolean;
   external_trigger_token: string;
   allowed_origins: Json<string[]> | null;
+  webhook_url: ColumnType<string | null, string | null | undefined, string | null>;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
   created_at: CreatedAt;
@@ -143,6 +148,60 @@ export interface OAuthStatesTable {
   created_at: CreatedAt;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  project_id: string;
+  url: string;
+  description: string | null;
+  /** Event types delivered; null means every event. */
+  events: Json<string[]> | null;
+  enabled: boolean;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  key_version: number | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  project_id: string;
+  type: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  url: string;
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  delivered_at: Timestamp | null;
+  replay_of: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<BigId>;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_body: string | null;
+  created_at: CreatedAt;
+}
+
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type ConnectionAttemptRow = Selectable<ConnectionAttemptsTable>;
 export type IntegrationRow = Selectable<IntegrationsTable>;
 export type LinkedAccountRow = Selectable<LinkedAccountsTable>;

@@ -18,7 +18,12 @@ import {
 
 export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
   const { db } = ctx;
-  const deps = { db, catalogue: ctx.catalogue, publicUrl: ctx.config.publicUrl };
+  const deps = {
+    db,
+    catalogue: ctx.catalogue,
+    publicUrl: ctx.config.publicUrl,
+    webhookPolicy: { allowedRanges: ctx.config.webhooks.allowedRanges },
+  };
   app.addHook('onRequest', apiKeyAuth(db));
   const security = API_KEY_SECURITY;
 

@@ -47,6 +47,14 @@ export const connectSessionCreate = z
       )
       .max(20)
       .nullish(),
+    /**
+     * Beyond the reference: where the webhook events this session causes go instead of the endpoints'
+     * URLs (their event filters and signing secrets still apply).
+     */
+    webhook_url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.example.com/hooks' })
+      .max(2048)
+      .nullish(),
     expires_in: z
       .number()
       .int('must be a whole number of seconds')

@@ -6,6 +6,7 @@ import type { LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
+import { recordAccountEvent } from '../webhooks/events.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { freshCredentials } from './token-refresh.ts';
 
@@ -68,13 +69,17 @@ export async function deleteAccount(
   project: ProjectContext,
   id: string,
 ): Promise<LinkedAccount> {
-  const row = await deps.db
-    .deleteFrom('linked_accounts')
-    .where('id', '=', id)
-    .where('project_id', '=', project.projectId)
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) throw notFound(`Account ${id}`);
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const deleted = await tx
+      .deleteFrom('linked_accounts')
+      .where('id', '=', id)
+      .where('project_id', '=', project.projectId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!deleted) throw notFound(`Account ${id}`);
+    await recordAccountEvent(tx, 'account.deleted', deleted);
+    return deleted;
+  });
   return toLinkedAccount(row, deps.catalogue);
 }
 
@@ -111,7 +116,7 @@ export async function updateAccount(
         : {};
       encrypted = deps.vault.encryptJson({ ...stored, ...secretChanges }, aad);
     }
-    return tx
+    const updated = await tx
       .updateTable('linked_accounts')
       .set({
         ...(typeof patch.label === 'string' || patch.label === null ? { label: patch.label } : {}),
@@ -136,6 +141,8 @@ export async function updateAccount(
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await recordAccountEvent(tx, 'account.updated', updated);
+    return updated;
   });
   return toLinkedAccount(row, deps.catalogue);
 }

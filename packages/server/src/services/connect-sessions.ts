@@ -11,10 +11,13 @@ import {
   type ConnectSessionTokenAuthLink,
   DEFAULT_EXPIRES_IN,
 } from '../schemas/connect-sessions.ts';
+import { recordEvent } from '../webhooks/events.ts';
+import type { AddressPolicy } from '../webhooks/url-guard.ts';
 import { findAccount } from './accounts.ts';
 import { toHubAttempt } from './connection-attempts.ts';
 import { findIntegration } from './integrations.ts';
 import type { ProjectContext } from './tenancy.ts';
+import { acceptableWebhookUrl } from './webhook-endpoints.ts';
 
 /** One message for every token that cannot be used, so callers cannot tell why (unknown, expired…). */
 export const INVALID_SESSION_TOKEN =
@@ -25,6 +28,8 @@ export interface SessionDeps {
   catalogue: Catalogue;
   /** Public base URL of this Plugboard; the hosted connect page lives below it. */
   publicUrl: string;
+  /** Which addresses a session's webhook_url may point at. */
+  webhookPolicy: AddressPolicy;
 }
 
 /** A session may only point at things that exist in its project; say so now rather than in the hub. */
@@ -41,6 +46,8 @@ async function checkReferences(deps: SessionDeps, project: ProjectContext, input
   if (input.account_id && !(await findAccount(deps.db, project.projectId, input.account_id))) {
     throw notFound(`Account ${input.account_id}`);
   }
+  if (input.webhook_url)
+    await acceptableWebhookUrl(input.webhook_url, deps.webhookPolicy, 'body.webhook_url');
 }
 
 export async function createConnectSession(
@@ -51,33 +58,45 @@ export async function createConnectSession(
   await checkReferences(deps, project, input);
   const token = generateSecret(TOKEN_PREFIX.sessionToken);
   const expiresIn = input.expires_in ?? DEFAULT_EXPIRES_IN;
-  const row = await deps.db
-    .insertInto('connect_sessions')
-    .values({
-      organization_id: project.organizationId,
-      project_id: project.projectId,
-      token_hash: hashSecret(token),
-      origin_owner_id: input.origin_owner_id,
-      origin_owner_name: input.origin_owner_name,
-      origin_username: input.origin_username ?? null,
-      categories: input.categories ? JSON.stringify([...new Set(input.categories)]) : null,
-      provider: input.provider ?? null,
-      provider_version: input.provider_version ?? null,
-      integration_id: input.integration_id ?? null,
-      account_id: input.account_id ?? null,
-      label: input.label ?? null,
-      metadata: input.metadata ? JSON.stringify(input.metadata) : null,
-      type: input.type ?? 'production',
-      multiple: input.multiple ?? false,
-      // Shown to the end user in forms of providers that call back into the integrator (webhook triggers).
-      external_trigger_token: randomBytes(24).toString('hex'),
-      allowed_origins: input.allowed_origins?.length
-        ? JSON.stringify([...new Set(input.allowed_origins)])
-        : null,
-      expires_at: sql<Date>`now() + make_interval(secs => ${expiresIn})` as never,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const created = await tx
+      .insertInto('connect_sessions')
+      .values({
+        organization_id: project.organizationId,
+        project_id: project.projectId,
+        token_hash: hashSecret(token),
+        origin_owner_id: input.origin_owner_id,
+        origin_owner_name: input.origin_owner_name,
+        origin_username: input.origin_username ?? null,
+        categories: input.categories ? JSON.stringify([...new Set(input.categories)]) : null,
+        provider: input.provider ?? null,
+        provider_version: input.provider_version ?? null,
+        integration_id: input.integration_id ?? null,
+        account_id: input.account_id ?? null,
+        label: input.label ?? null,
+        metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+        type: input.type ?? 'production',
+        multiple: input.multiple ?? false,
+        // Shown to the end user in forms of providers that call back into the integrator (webhook triggers).
+        external_trigger_token: randomBytes(24).toString('hex'),
+        allowed_origins: input.allowed_origins?.length
+          ? JSON.stringify([...new Set(input.allowed_origins)])
+          : null,
+        webhook_url: input.webhook_url ?? null,
+        expires_at: sql<Date>`now() + make_interval(secs => ${expiresIn})` as never,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordEvent(tx, {
+      projectId: project.projectId,
+      type: 'connect_session.created',
+      recordType: 'connect_session',
+      recordId: String(created.id),
+      data: sessionEventData(created),
+      webhookUrl: created.webhook_url,
+    });
+    return created;
+  });
   return {
     ...toConnectSession(row),
     token,
@@ -128,6 +147,22 @@ export async function revokeConnectSession(db: Db, project: ProjectContext, id: 
     .where('project_id', '=', project.projectId)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw notFound(`Connect session ${id}`);
+}
+
+/** No token and no secrets: what a webhook receiver needs to tie the session to its customer. */
+function sessionEventData(row: ConnectSessionRow): Record<string, unknown> {
+  return {
+    connect_session_id: Number(row.id),
+    origin_owner_id: row.origin_owner_id,
+    origin_owner_name: row.origin_owner_name,
+    origin_username: row.origin_username,
+    provider: row.provider,
+    categories: row.categories,
+    integration_id: row.integration_id,
+    account_id: row.account_id,
+    label: row.label,
+    expires_at: row.expires_at.toISOString(),
+  };
 }
 
 export function toConnectSession(row: ConnectSessionRow): ConnectSession {

@@ -3,6 +3,7 @@ import { generateId } from '../crypto/tokens.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectionAttemptRow, ConnectSessionRow } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
+import { recordEvent } from '../webhooks/events.ts';
 import type { ProjectContext } from './tenancy.ts';
 
 /** An attempt nobody finished within this time counts as abandoned ("expired"). */
@@ -89,19 +90,45 @@ export async function finishAttempt(
     | { status: 'error'; code: string; description: string }
     | { status: 'cancelled' },
 ): Promise<void> {
-  await db
-    .updateTable('connection_attempts')
-    .set({
-      status: outcome.status,
-      ...(outcome.status === 'authenticated' ? { account_id: outcome.accountId } : {}),
-      ...(outcome.status === 'error'
-        ? { error_code: outcome.code, error_description: outcome.description }
-        : {}),
-      updated_at: sql<Date>`now()` as never,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .execute();
+  await db.transaction().execute(async (tx) => {
+    const finished = await tx
+      .updateTable('connection_attempts')
+      .set({
+        status: outcome.status,
+        ...(outcome.status === 'authenticated' ? { account_id: outcome.accountId } : {}),
+        ...(outcome.status === 'error'
+          ? { error_code: outcome.code, error_description: outcome.description }
+          : {}),
+        updated_at: sql<Date>`now()` as never,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .returningAll()
+      .executeTakeFirst();
+    if (finished?.status !== 'error') return;
+    const session = await tx
+      .selectFrom('connect_sessions')
+      .select(['origin_owner_name', 'origin_username', 'webhook_url'])
+      .where('id', '=', finished.session_id as never)
+      .executeTakeFirst();
+    await recordEvent(tx, {
+      projectId: finished.project_id,
+      type: 'connection_attempt.failed',
+      recordType: 'connection_attempt',
+      recordId: finished.id,
+      data: {
+        connection_attempt_id: finished.id,
+        connect_session_id: Number(finished.session_id),
+        origin_owner_id: finished.origin_owner_id,
+        origin_owner_name: session?.origin_owner_name ?? null,
+        origin_username: session?.origin_username ?? null,
+        provider: finished.provider,
+        integration_id: finished.integration_id,
+        error: { code: finished.error_code, description: finished.error_description },
+      },
+      webhookUrl: session?.webhook_url,
+    });
+  });
 }
 
 /** Beyond the reference: every attempt of the project, newest first, optionally for one end customer. */

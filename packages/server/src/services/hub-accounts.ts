@@ -7,6 +7,7 @@ import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import type { HubAccountCreate } from '../schemas/hub.ts';
+import { recordAccountEvent } from '../webhooks/events.ts';
 import { checkCredentials } from './credential-check.ts';
 import { allowedIntegration, existingAccountFor } from './hub-connectors.ts';
 import { maskSecret, type SplitValues, validateFormValues } from './hub-form.ts';
@@ -81,7 +82,7 @@ export interface AccountValues extends SplitValues {
 
 /**
  * Creates the session's linked account, or updates the one it re-connects (its account_id, or the
- * dedupe match), in one transaction that also records the account on the session.
+ * dedupe match), in one transaction that also records the account on the session and the webhook event.
  */
 export async function saveAccount(
   deps: Pick<HubAccountDeps, 'db' | 'vault'>,
@@ -147,6 +148,7 @@ export async function saveAccount(
       .set({ account_id: id })
       .where('id', '=', session.id as never)
       .execute();
+    await recordAccountEvent(tx, target ? 'account.updated' : 'account.created', row, session.webhook_url);
     return row;
   });
 }

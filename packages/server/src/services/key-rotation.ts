@@ -1,7 +1,15 @@
-import { accountAad, type Encrypted, integrationAad, type Vault, VaultError } from '../crypto/vault.ts';
+import type { Kysely } from 'kysely';
+import {
+  accountAad,
+  type Encrypted,
+  integrationAad,
+  type Vault,
+  VaultError,
+  webhookEndpointAad,
+} from '../crypto/vault.ts';
 import type { Db, Tx } from '../db/database.ts';
 
-export type RotatedTable = 'linked_accounts' | 'integrations';
+export type RotatedTable = 'linked_accounts' | 'integrations' | 'webhook_endpoints';
 
 export interface RotationProgress {
   table: RotatedTable;
@@ -28,12 +36,13 @@ export interface RotationResult {
   /** Rows re-encrypted. */
   accounts: number;
   integrations: number;
+  webhook_endpoints: number;
   /**
    * Rows still under an older key when the run ended: written meanwhile by a process that had not yet
    * picked up the new key, or locked by a transaction at the time. They stay readable; run again with
    * reencryptOnly (`plugboard rotate-key --finish`) to re-encrypt them.
    */
-  remaining: { accounts: number; integrations: number };
+  remaining: { accounts: number; integrations: number; webhook_endpoints: number };
   /** Rows that did not decrypt (tampered, or from another key ring): left untouched, listed for a human. */
   failed: Array<{ table: RotatedTable; id: string; code: string; message: string }>;
 }
@@ -53,73 +62,60 @@ interface TableSpec {
   countOlder(db: Db, version: number): Promise<number>;
 }
 
-const accounts: TableSpec = {
-  table: 'linked_accounts',
-  aad: accountAad,
-  lock: async (tx, version, limit, exclude) => {
-    const rows = await tx
-      .selectFrom('linked_accounts')
-      .select(['id', 'project_id', 'credentials_enc as enc'])
-      .where('credentials_enc', 'is not', null)
-      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
-      .$if(exclude.length > 0, (qb) => qb.where('id', 'not in', exclude))
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    return rows as LockedRow[];
-  },
-  store: async (tx, id, encrypted) => {
-    await tx
-      .updateTable('linked_accounts')
-      .set({ credentials_enc: encrypted.ciphertext, key_version: encrypted.keyVersion })
-      .where('id', '=', id)
-      .execute();
-  },
-  countOlder: async (db, version) => {
-    const row = await db
-      .selectFrom('linked_accounts')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('credentials_enc', 'is not', null)
-      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  },
-};
+/**
+ * The three tables holding vault ciphertexts, each with a `key_version` column naming the key that
+ * encrypted `column`. (Kysely cannot type a table chosen at run time; the names come from this list.)
+ */
+function tableSpec(
+  table: RotatedTable,
+  column: 'credentials_enc' | 'oauth_client_secret_enc' | 'secret_enc',
+  aad: (projectId: string, id: string) => string,
+): TableSpec {
+  // biome-ignore lint/suspicious/noExplicitAny: see above; every use below names existing columns.
+  const olderThan = (eb: any, version: number) =>
+    eb.and([
+      eb(column, 'is not', null),
+      eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]),
+    ]);
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
+  const from = (db: Db | Tx) => db as unknown as Kysely<any>;
+  return {
+    table,
+    aad,
+    lock: async (tx, version, limit, exclude) => {
+      const rows = await from(tx)
+        .selectFrom(table)
+        .select(['id', 'project_id', `${column} as enc`])
+        .where((eb) => olderThan(eb, version))
+        .$if(exclude.length > 0, (qb) => qb.where('id', 'not in', exclude))
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      return rows as LockedRow[];
+    },
+    store: async (tx, id, encrypted) => {
+      await from(tx)
+        .updateTable(table)
+        .set({ [column]: encrypted.ciphertext, key_version: encrypted.keyVersion })
+        .where('id', '=', id)
+        .execute();
+    },
+    countOlder: async (db, version) => {
+      const row = await from(db)
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where((eb) => olderThan(eb, version))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
 
-const integrations: TableSpec = {
-  table: 'integrations',
-  aad: integrationAad,
-  lock: async (tx, version, limit, exclude) => {
-    const rows = await tx
-      .selectFrom('integrations')
-      .select(['id', 'project_id', 'oauth_client_secret_enc as enc'])
-      .where('oauth_client_secret_enc', 'is not', null)
-      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
-      .$if(exclude.length > 0, (qb) => qb.where('id', 'not in', exclude))
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    return rows as LockedRow[];
-  },
-  store: async (tx, id, encrypted) => {
-    await tx
-      .updateTable('integrations')
-      .set({ oauth_client_secret_enc: encrypted.ciphertext, key_version: encrypted.keyVersion })
-      .where('id', '=', id)
-      .execute();
-  },
-  countOlder: async (db, version) => {
-    const row = await db
-      .selectFrom('integrations')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('oauth_client_secret_enc', 'is not', null)
-      .where((eb) => eb.or([eb('key_version', '<', version), eb('key_version', 'is', null)]))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  },
-};
+const accounts = tableSpec('linked_accounts', 'credentials_enc', accountAad);
+const integrations = tableSpec('integrations', 'oauth_client_secret_enc', integrationAad);
+// Only the current signing secret: a rotated-out one lives at most the overlap and stays readable.
+const webhookEndpoints = tableSpec('webhook_endpoints', 'secret_enc', webhookEndpointAad);
 
 /**
  * Online key rotation: adds version N+1 as the current key, then re-encrypts every stored secret under
@@ -164,6 +160,15 @@ export async function rotateKey(
       failed,
       options.onProgress,
     ),
+    webhook_endpoints: await reencryptTable(
+      db,
+      vault,
+      webhookEndpoints,
+      version,
+      batchSize,
+      failed,
+      options.onProgress,
+    ),
   };
   return {
     version,
@@ -172,6 +177,7 @@ export async function rotateKey(
     remaining: {
       accounts: await accounts.countOlder(db, version),
       integrations: await integrations.countOlder(db, version),
+      webhook_endpoints: await webhookEndpoints.countOlder(db, version),
     },
     failed,
   };

@@ -5,6 +5,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
+import { recordAccountEvent } from '../webhooks/events.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
 import {
   clientCredentialsTokens,
@@ -67,7 +68,7 @@ export async function freshCredentials(
           ? { ...current, ...(await clientCredentialsTokens(endpoint, endpoint.scopes)) }
           : await refreshTokens(endpoint, current);
       const encrypted = deps.vault.encryptJson(next, aad);
-      await tx
+      const refreshed = await tx
         .updateTable('linked_accounts')
         .set({
           credentials_enc: encrypted.ciphertext,
@@ -79,8 +80,10 @@ export async function freshCredentials(
           updated_at: sql<Date>`now()` as never,
         })
         .where('id', '=', row.id)
-        .execute();
-      return { credentials: next, recovered: locked.status === 'expired' };
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (locked.status === 'expired') await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
+      return { credentials: next };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return { failure: err, previous: locked, usedRefreshToken: current.refresh_token };
@@ -115,22 +118,33 @@ async function handleFailure(
     }
     const failures = latest.refresh_failures + 1;
     const expired = failures >= MAX_REFRESH_FAILURES;
-    await deps.db
-      .updateTable('linked_accounts')
-      .set({
-        refresh_failures: failures,
-        ...(expired
-          ? {
-              status: 'expired',
-              status_reasons: JSON.stringify([
-                { code: 'refresh_failed', description: failure.message, timestamp: new Date().toISOString() },
-              ]),
-            }
-          : {}),
-        updated_at: sql<Date>`now()` as never,
-      })
-      .where('id', '=', previous.id)
-      .execute();
+    await deps.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('linked_accounts')
+        .set({
+          refresh_failures: failures,
+          ...(expired
+            ? {
+                status: 'expired',
+                status_reasons: JSON.stringify([
+                  {
+                    code: 'refresh_failed',
+                    description: failure.message,
+                    timestamp: new Date().toISOString(),
+                  },
+                ]),
+              }
+            : {}),
+          updated_at: sql<Date>`now()` as never,
+        })
+        .where('id', '=', previous.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // The event marks the moment the account stops working, not every failed try after it.
+      if (expired && latest.status !== 'expired') {
+        await recordAccountEvent(tx, 'account.refresh_failed', updated);
+      }
+    });
   }
   throw failure;
 }

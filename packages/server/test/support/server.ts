@@ -8,6 +8,7 @@ import { type Catalogue, loadCatalogue } from '../../src/connectors/catalogue.ts
 import { openVault, type Vault } from '../../src/crypto/vault.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { type CreatedProject, createProject } from '../../src/services/tenancy.ts';
+import { type Dispatcher, startDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { type Backend, createTestDatabase } from './backends.ts';
 
 export interface TestServer {
@@ -18,6 +19,8 @@ export interface TestServer {
   vault: Vault;
   masterKey: Buffer;
   catalogue: Catalogue;
+  /** The webhook worker, when started with { webhooks: true }. */
+  dispatcher?: Dispatcher;
   /** Every log line the server wrote, raw. */
   logs(): string;
   newProject(name?: string): Promise<CreatedProject>;
@@ -28,7 +31,7 @@ export interface TestServer {
 export async function startTestServer(
   backend: Backend,
   env: Record<string, string> = {},
-  options: { pgliteDir?: string } = {},
+  options: { pgliteDir?: string; webhooks?: boolean } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(backend, options.pgliteDir);
   // The public URL is the server's own address, so links and logo URLs in responses work in tests.
@@ -46,6 +49,15 @@ export async function startTestServer(
   const catalogue = loadCatalogue();
   const app = await buildApp({ config, db: database.db, vault, catalogue, logStream });
   await app.listen({ host: '127.0.0.1', port });
+  const dispatcher = options.webhooks
+    ? startDispatcher({
+        db: database.db,
+        vault,
+        config: config.webhooks,
+        listen: database.listen,
+        log: app.log,
+      })
+    : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     app,
@@ -54,9 +66,11 @@ export async function startTestServer(
     vault,
     masterKey,
     catalogue,
+    dispatcher,
     logs: () => chunks.join(''),
     newProject: (name = 'Test project') => createProject(database.db, { name }),
     close: async () => {
+      await dispatcher?.stop();
       await app.close();
       await database.close();
     },

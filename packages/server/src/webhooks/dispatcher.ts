@@ -1,0 +1,277 @@
+import { sql } from 'kysely';
+import type { WebhookConfig } from '../config.ts';
+import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
+import type { Db } from '../db/database.ts';
+import type { WebhookDeliveryRow } from '../db/schema.ts';
+import { OUTBOX_CHANNEL } from './events.ts';
+import { sendWebhook } from './sender.ts';
+import { signDelivery } from './signer.ts';
+
+/** Longest wait between two tries of one delivery. */
+const MAX_RETRY_DELAY_MS = 6 * 3600 * 1000;
+/** Response text kept per try in the delivery log. */
+const LOGGED_RESPONSE_CHARS = 1024;
+
+/**
+ * Wait before the next try after `attempt` failed tries: base × 4^(attempt−1), capped at 6 h, ±25 %
+ * jitter so receivers coming back from an outage are not hit by every retry at the same instant.
+ * With the defaults (5 s, 11 tries) the last try comes about a day after the first.
+ */
+export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
+  const delay = Math.min(baseMs * 4 ** Math.max(0, attempt - 1), MAX_RETRY_DELAY_MS);
+  return Math.round(delay * (0.75 + random() * 0.5));
+}
+
+/** A claimed delivery stays invisible to other workers this long: one send plus room for bookkeeping. */
+export const leaseMs = (config: Pick<WebhookConfig, 'timeoutMs'>) => config.timeoutMs + 5_000;
+
+export interface DispatcherDeps {
+  db: Db;
+  vault: Vault;
+  config: WebhookConfig;
+  /** Wake-ups on commit (LISTEN/NOTIFY); without it the worker relies on polling alone. */
+  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  log?: { warn(obj: unknown, msg?: string): void };
+}
+
+export interface Dispatcher {
+  /** Look for due deliveries now instead of at the next poll. */
+  wake(): void;
+  /** Stops claiming and waits for the deliveries in flight to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Claims due deliveries with FOR UPDATE SKIP LOCKED and pushes their next_attempt_at forward by the
+ * lease in the same short transaction, then sends outside any transaction. Several workers (processes)
+ * can run side by side: a row is claimed by one of them at a time. A worker that dies mid-send leaves
+ * its rows to be claimed again when the lease runs out, so every event is delivered at least once.
+ */
+export async function claimDue(db: Db, limit: number, lease: number): Promise<WebhookDeliveryRow[]> {
+  return db.transaction().execute(async (tx) => {
+    const due = await tx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', sql<Date>`now()`)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (due.length === 0) return [];
+    return tx
+      .updateTable('webhook_deliveries')
+      .set({
+        attempts: sql<number>`attempts + 1`,
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${lease / 1000})`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where(
+        'id',
+        'in',
+        due.map((d) => d.id),
+      )
+      .returningAll()
+      .execute();
+  });
+}
+
+/** Signs and sends one claimed delivery, then records the try and what comes next. */
+export async function deliver(deps: DispatcherDeps, delivery: WebhookDeliveryRow): Promise<void> {
+  const { db, vault, config } = deps;
+  const [event, endpoint] = await Promise.all([
+    db
+      .selectFrom('webhook_events')
+      .select(['id', 'payload'])
+      .where('id', '=', delivery.event_id)
+      .executeTakeFirst(),
+    db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst(),
+  ]);
+  if (!event || !endpoint) return; // deleted meanwhile: the cascade removed the delivery too
+  if (!endpoint.enabled) {
+    await finish(
+      db,
+      delivery,
+      { ok: false, statusCode: null, error: 'endpoint disabled', latencyMs: 0 },
+      true,
+    );
+    return;
+  }
+  const aad = webhookEndpointAad(endpoint.project_id, endpoint.id);
+  const secrets = [await vault.decrypt(endpoint.secret_enc, aad)];
+  if (endpoint.previous_secret_enc && endpoint.previous_secret_expires_at! > new Date()) {
+    secrets.push(await vault.decrypt(endpoint.previous_secret_enc, aad));
+  }
+  const body = JSON.stringify(event.payload);
+  const result = await sendWebhook(
+    delivery.url,
+    body,
+    { ...signDelivery(event.id, body, secrets) },
+    {
+      timeoutMs: config.timeoutMs,
+      policy: { allowedRanges: config.allowedRanges },
+    },
+  );
+  const giveUp = !result.ok && delivery.attempts >= config.maxAttempts;
+  await finish(db, delivery, result, giveUp, retryDelayMs(delivery.attempts, config.retryBaseMs));
+}
+
+async function finish(
+  db: Db,
+  delivery: WebhookDeliveryRow,
+  result: {
+    ok: boolean;
+    statusCode: number | null;
+    error: string | null;
+    latencyMs: number;
+    responseBody?: string;
+  },
+  giveUp: boolean,
+  retryInMs = 0,
+): Promise<void> {
+  const latency = Math.round(result.latencyMs);
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('webhook_delivery_attempts')
+      .values({
+        delivery_id: delivery.id,
+        attempt: delivery.attempts,
+        status_code: result.statusCode,
+        error: result.error,
+        latency_ms: latency,
+        response_body: result.responseBody?.slice(0, LOGGED_RESPONSE_CHARS) ?? null,
+      })
+      .execute();
+    await tx
+      .updateTable('webhook_deliveries')
+      .set({
+        status: result.ok ? 'succeeded' : giveUp ? 'failed' : 'pending',
+        ...(result.ok ? { delivered_at: sql<Date>`now()` as never } : {}),
+        ...(!result.ok && !giveUp
+          ? { next_attempt_at: sql<Date>`now() + make_interval(secs => ${retryInMs / 1000})` as never }
+          : {}),
+        last_status_code: result.statusCode,
+        last_error: result.error,
+        last_latency_ms: latency,
+        updated_at: sql<Date>`now()` as never,
+      })
+      .where('id', '=', delivery.id)
+      // Only the claim that is still current decides: if the lease ran out and another worker claimed
+      // the row again, this try is logged but the newer claim owns the row's state.
+      .where('attempts', '=', delivery.attempts)
+      .execute();
+  });
+}
+
+/**
+ * Deletes events older than the retention period that have nothing pending, with their deliveries and
+ * log (cascade), in small batches so no long lock is held. Returns how many events went.
+ */
+export async function pruneEvents(db: Db, retentionDays: number, batch = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('webhook_events')
+      .where(
+        'id',
+        'in',
+        db
+          .selectFrom('webhook_events as e')
+          .select('e.id')
+          .where('e.created_at', '<', sql<Date>`now() - make_interval(days => ${retentionDays})`)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('webhook_deliveries as d')
+                  .select('d.id')
+                  .whereRef('d.event_id', '=', 'e.id')
+                  .where('d.status', '=', 'pending'),
+              ),
+            ),
+          )
+          .limit(batch),
+      )
+      .executeTakeFirst();
+    const deleted = Number(result.numDeletedRows);
+    total += deleted;
+    if (deleted < batch) return total;
+  }
+}
+
+/** How often a worker prunes old events; several workers pruning at once is harmless. */
+const PRUNE_EVERY_MS = 3600 * 1000;
+
+/** Runs the delivery loop until stopped: a pool of at most `concurrency` sends at a time. */
+export function startDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { config } = deps;
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let pending = false;
+  const wake = () => {
+    pending = true;
+    wakeUp?.();
+  };
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      if (pending || stopped) return resolve();
+      const timer = setTimeout(resolve, config.pollMs);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      wakeUp = undefined;
+    });
+
+  const unlisten = deps.listen?.(OUTBOX_CHANNEL, wake).catch((err) => {
+    deps.log?.warn({ err }, 'webhook worker could not LISTEN; falling back to polling');
+    return undefined;
+  });
+
+  const prune = () =>
+    void pruneEvents(deps.db, config.retentionDays).catch((err) =>
+      deps.log?.warn({ err }, 'pruning old webhook events failed'),
+    );
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+  pruneTimer.unref();
+
+  const loop = (async () => {
+    while (!stopped) {
+      pending = false;
+      const room = config.concurrency - inFlight.size;
+      let claimed: WebhookDeliveryRow[] = [];
+      if (room > 0) {
+        try {
+          claimed = await claimDue(deps.db, room, leaseMs(config));
+        } catch (err) {
+          deps.log?.warn({ err }, 'claiming webhook deliveries failed');
+        }
+      }
+      for (const delivery of claimed) {
+        const task = deliver(deps, delivery)
+          .catch((err) => deps.log?.warn({ err, delivery: delivery.id }, 'webhook delivery failed'))
+          .finally(() => {
+            inFlight.delete(task);
+            wake();
+          });
+        inFlight.add(task);
+      }
+      // A full batch suggests more are due: claim again at once, otherwise wait for a wake-up or poll.
+      if (claimed.length === 0 || claimed.length < room) await idle();
+    }
+  })();
+
+  return {
+    wake,
+    stop: async () => {
+      stopped = true;
+      clearInterval(pruneTimer);
+      wakeUp?.();
+      await loop;
+      await Promise.all(inFlight);
+      await (await unlisten)?.();
+    },
+  };
+}

@@ -1,0 +1,524 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { Webhook } from 'standardwebhooks';
+import { pruneEvents } from '../src/webhooks/dispatcher.ts';
+import { recordEvent } from '../src/webhooks/events.ts';
+import { backends } from './support/backends.ts';
+import {
+  connectAttio,
+  createSession,
+  enableAttio,
+  hubCall,
+  startAcceptingProvider,
+} from './support/connect.ts';
+import type { FakeProvider } from './support/fake-provider.ts';
+import { call, startTestServer, type TestServer } from './support/server.ts';
+import {
+  type ReceivedWebhook,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from './support/webhook-receiver.ts';
+
+/** Loopback receivers are allowed explicitly, as an operator would for a sidecar; retries are fast. */
+const WEBHOOK_ENV = {
+  PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
+  PLUGBOARD_WEBHOOK_RETRY_BASE_MS: '20',
+  PLUGBOARD_WEBHOOK_POLL_MS: '50',
+  PLUGBOARD_WEBHOOK_TIMEOUT_MS: '2000',
+};
+
+/** Verifies a delivery with the standardwebhooks package (throws if no signature matches). */
+function verify(hook: ReceivedWebhook, secret: string) {
+  return new Webhook(secret).verify(hook.body, hook.headers as Record<string, string>);
+}
+
+const stackOneSignature = (body: string, secret: string) =>
+  createHmac('sha256', secret).update(body).digest('base64url');
+
+for (const backend of backends()) {
+  describe(`webhooks (${backend})`, () => {
+    let server: TestServer;
+    let provider: FakeProvider;
+    let receiver: WebhookReceiver;
+    let key: string;
+    let projectId: string;
+    let integration: string;
+
+    before(async () => {
+      provider = await startAcceptingProvider();
+      receiver = await startWebhookReceiver();
+      server = await startTestServer(backend, WEBHOOK_ENV, { webhooks: true });
+      const project = await server.newProject();
+      key = project.api_key;
+      projectId = project.project_id;
+      integration = await enableAttio(server, key, provider);
+    });
+    after(async () => {
+      await server.close();
+      await receiver.close();
+      await provider.close();
+    });
+
+    async function addEndpoint(body: Record<string, unknown>, apiKey = key) {
+      const res = await call(server, 'POST', '/webhook_endpoints', { key: apiKey, body });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body as { id: string; secret: string; url: string };
+    }
+
+    const eventsFor = (id: string, type?: string) => (r: ReceivedWebhook[]) =>
+      r.filter((h) => h.json?.record_id === id && (!type || h.json.event === type));
+
+    test('endpoints: the secret is shown once, URLs are checked, other projects see nothing', async () => {
+      const created = await addEndpoint({
+        url: receiver.url,
+        events: ['account.created'],
+        description: 'CRM',
+      });
+      assert.match(created.secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+      assert.match(created.id, /^whe_/);
+      const got = await call(server, 'GET', `/webhook_endpoints/${created.id}`, { key });
+      assert.equal(got.status, 200);
+      assert.equal(got.body.secret, undefined);
+      assert.deepEqual(got.body.events, ['account.created']);
+      const list = await call(server, 'GET', '/webhook_endpoints', { key });
+      assert.ok(list.body.data.some((e: { id: string }) => e.id === created.id));
+      assert.ok(!JSON.stringify(list.body).includes(created.secret));
+      assert.ok(!server.logs().includes(created.secret), 'the secret is not logged');
+
+      const patched = await call(server, 'PATCH', `/webhook_endpoints/${created.id}`, {
+        key,
+        body: { enabled: false, events: null },
+      });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.enabled, false);
+      assert.equal(patched.body.events, null);
+
+      for (const body of [
+        { url: 'ftp://example.com/hook' },
+        { url: receiver.url, events: ['account.exploded'] },
+        { url: receiver.url, events: [] },
+        { url: receiver.url, secret: 'mine' },
+      ]) {
+        const res = await call(server, 'POST', '/webhook_endpoints', { key, body });
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(res.body.statusCode, 400);
+        assert.ok(Array.isArray(res.body.errors) && res.body.errors.length > 0);
+      }
+
+      const stranger = (await server.newProject('other')).api_key;
+      for (const [method, path] of [
+        ['GET', `/webhook_endpoints/${created.id}`],
+        ['PATCH', `/webhook_endpoints/${created.id}`],
+        ['DELETE', `/webhook_endpoints/${created.id}`],
+        ['POST', `/webhook_endpoints/${created.id}/rotate_secret`],
+        ['GET', `/webhook_endpoints/${created.id}/deliveries`],
+      ] as const) {
+        const res = await call(server, method, path, {
+          key: stranger,
+          body: method === 'PATCH' ? {} : undefined,
+        });
+        assert.equal(res.status, 404, `${method} ${path} ${JSON.stringify(res.body)}`);
+      }
+      const theirs = await call(server, 'GET', '/webhook_endpoints', { key: stranger });
+      assert.equal(theirs.body.total, 0);
+      assert.equal((await call(server, 'GET', '/webhook_endpoints', {})).status, 401);
+
+      assert.equal((await call(server, 'DELETE', `/webhook_endpoints/${created.id}`, { key })).status, 204);
+      assert.equal((await call(server, 'GET', `/webhook_endpoints/${created.id}`, { key })).status, 404);
+    });
+
+    test('private, link-local and other non-public addresses are refused unless configured', async () => {
+      // Loopback is allowed on this server; everything else non-public is not.
+      for (const url of [
+        'http://10.0.0.8/hook',
+        'http://192.168.1.10/hook',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[fd00::1]/hook',
+        'http://0.0.0.0/hook',
+      ]) {
+        const res = await call(server, 'POST', '/webhook_endpoints', { key, body: { url } });
+        assert.equal(res.status, 400, url);
+        assert.match(res.body.message, /PLUGBOARD_WEBHOOK_ALLOWED_RANGES|cannot be sent/, url);
+        const session = await call(server, 'POST', '/connect_sessions', {
+          key,
+          body: { origin_owner_id: 'o', origin_owner_name: 'O', webhook_url: url },
+        });
+        assert.equal(session.status, 400, `session webhook_url ${url}`);
+      }
+      // A server with the default configuration refuses loopback too.
+      const strict = await startTestServer(backend);
+      try {
+        const k = (await strict.newProject()).api_key;
+        for (const url of ['http://127.0.0.1:9/hook', 'http://localhost:9/hook', 'http://[::1]:9/hook']) {
+          const res = await call(strict, 'POST', '/webhook_endpoints', { key: k, body: { url } });
+          assert.equal(res.status, 400, url);
+        }
+      } finally {
+        await strict.close();
+      }
+    });
+
+    test('every event of a connect journey arrives signed, with the reference payload', async () => {
+      const endpoint = await addEndpoint({ url: receiver.url });
+      const session = await createSession(server, key, {
+        origin_owner_id: 'journey',
+        origin_owner_name: 'Journey Ltd',
+        origin_username: 'jo@journey.test',
+        provider: 'attio',
+      });
+      const connected = await hubCall(server, session.token, 'POST', '/hub/accounts', {
+        integration_id: integration,
+        credentials: { access_token: 'good-journey-token' },
+      });
+      assert.equal(connected.status, 201);
+      const accountId = connected.body.id as string;
+      const again = await createSession(server, key, {
+        origin_owner_id: 'journey',
+        origin_owner_name: 'Journey Ltd',
+        provider: 'attio',
+        account_id: accountId,
+      });
+      await hubCall(server, again.token, 'POST', '/hub/accounts', {
+        integration_id: integration,
+        credentials: { access_token: 'good-journey-token-2' },
+      });
+      await call(server, 'PATCH', `/accounts/${accountId}`, { key, body: { label: 'Renamed' } });
+      await call(server, 'DELETE', `/accounts/${accountId}`, { key });
+
+      const hooks = await receiver.waitFor(
+        (r) => eventsFor(accountId)(r).length >= 4 && eventsFor(String(again.id))(r).length >= 1,
+      );
+      const account = eventsFor(accountId)(hooks);
+      assert.deepEqual(
+        account.map((h) => h.json.event),
+        ['account.created', 'account.updated', 'account.updated', 'account.deleted'],
+      );
+      const created = account[0]!.json;
+      assert.equal(created.project_id, projectId);
+      assert.equal(created.record_type, 'account');
+      assert.equal(created.record_id, accountId);
+      assert.equal(created.account_id, accountId);
+      assert.equal(created.provider, 'attio');
+      assert.equal(created.origin_owner_id, 'journey');
+      assert.equal(created.origin_owner_name, 'Journey Ltd');
+      assert.equal(created.origin_username, 'jo@journey.test');
+      assert.deepEqual(created.setup_information, {});
+      assert.ok(!Number.isNaN(Date.parse(created.event_date)));
+      assert.equal(account[2]!.json.label, 'Renamed');
+
+      const sessionEvent = eventsFor(String(session.id), 'connect_session.created')(hooks)[0]!.json;
+      assert.equal(sessionEvent.connect_session_id, session.id);
+      assert.equal(sessionEvent.provider, 'attio');
+      assert.equal(sessionEvent.token, undefined, 'no session token in events');
+
+      const mine = hooks.filter((h) =>
+        [accountId, String(session.id), String(again.id)].includes(h.json?.record_id),
+      );
+      for (const hook of mine) {
+        assert.deepEqual(verify(hook, endpoint.secret), hook.json);
+        assert.equal(hook.headers['webhook-id'], hook.json.id);
+        assert.equal(hook.headers['x-stackone-signature'], stackOneSignature(hook.body, endpoint.secret));
+        assert.equal(hook.headers['content-type'], 'application/json');
+      }
+      assert.equal(new Set(mine.map((h) => h.json.id)).size, mine.length, 'every event has its own id');
+      assert.ok(!mine.some((h) => h.body.includes('good-journey-token')), 'no credentials in events');
+
+      const log = await call(server, 'GET', `/webhook_endpoints/${endpoint.id}/deliveries?status=succeeded`, {
+        key,
+      });
+      assert.equal(log.status, 200);
+      assert.ok(log.body.total >= mine.length);
+      assert.ok(
+        log.body.data.every(
+          (d: { attempts: number; last_status_code: number }) => d.last_status_code === 204,
+        ),
+      );
+      await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+    });
+
+    test('a receiver failing three times gets the event delivered once, with every try logged', async () => {
+      let failures = 0;
+      const flaky = await startWebhookReceiver((hook) =>
+        hook.json?.event === 'connect_session.created' && failures++ < 3 ? 503 : 200,
+      );
+      try {
+        const endpoint = await addEndpoint({ url: flaky.url, events: ['connect_session.created'] });
+        const session = await createSession(server, key, { origin_owner_id: 'flaky' });
+        const hooks = await flaky.waitFor((r) => r.length >= 4);
+        assert.equal(hooks.length, 4);
+        assert.equal(new Set(hooks.map((h) => h.headers['webhook-id'])).size, 1, 'retries keep the event id');
+        for (const hook of hooks) verify(hook, endpoint.secret);
+        assert.equal(hooks[3]!.json.record_id, String(session.id));
+
+        let delivery: { id: string; status: string; attempts: number } | undefined;
+        for (let i = 0; i < 100 && delivery?.status !== 'succeeded'; i++) {
+          const list = await call(server, 'GET', `/webhook_endpoints/${endpoint.id}/deliveries`, { key });
+          delivery = list.body.data[0];
+          if (delivery?.status !== 'succeeded') await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(delivery?.status, 'succeeded');
+        assert.equal(delivery?.attempts, 4);
+        const detail = await call(
+          server,
+          'GET',
+          `/webhook_endpoints/${endpoint.id}/deliveries/${delivery!.id}`,
+          {
+            key,
+          },
+        );
+        assert.deepEqual(
+          detail.body.log.map((a: { attempt: number; status_code: number }) => [a.attempt, a.status_code]),
+          [
+            [1, 503],
+            [2, 503],
+            [3, 503],
+            [4, 200],
+          ],
+        );
+        assert.equal(detail.body.log[0].error, 'HTTP 503');
+        assert.equal(detail.body.payload.event, 'connect_session.created');
+
+        // Manual replay: a new delivery of the same event, the original left as it was.
+        const replay = await call(
+          server,
+          'POST',
+          `/webhook_endpoints/${endpoint.id}/deliveries/${delivery!.id}/replay`,
+          { key },
+        );
+        assert.equal(replay.status, 202, JSON.stringify(replay.body));
+        assert.equal(replay.body.replay_of, delivery!.id);
+        assert.equal(replay.body.status, 'pending');
+        const afterReplay = await flaky.waitFor((r) => r.length >= 5);
+        assert.equal(afterReplay[4]!.headers['webhook-id'], hooks[0]!.headers['webhook-id']);
+        await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+      } finally {
+        await flaky.close();
+      }
+    });
+
+    test('a delivery that keeps failing is marked failed after the last try', async () => {
+      const down = await startWebhookReceiver(() => 500);
+      const limited = await startTestServer(
+        backend,
+        { ...WEBHOOK_ENV, PLUGBOARD_WEBHOOK_MAX_ATTEMPTS: '3' },
+        { webhooks: true },
+      );
+      try {
+        const k = (await limited.newProject()).api_key;
+        const res = await call(limited, 'POST', '/webhook_endpoints', { key: k, body: { url: down.url } });
+        await call(limited, 'POST', '/connect_sessions', {
+          key: k,
+          body: { origin_owner_id: 'x', origin_owner_name: 'X' },
+        });
+        await down.waitFor((r) => r.length >= 3);
+        let status = '';
+        for (let i = 0; i < 100 && status !== 'failed'; i++) {
+          const list = await call(limited, 'GET', `/webhook_endpoints/${res.body.id}/deliveries`, { key: k });
+          status = list.body.data[0]?.status;
+          if (status !== 'failed') await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(status, 'failed');
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(down.received.length, 3, 'no try after the last one');
+      } finally {
+        await limited.close();
+        await down.close();
+      }
+    });
+
+    test('a rotated secret keeps the old one valid during the overlap, and not after', async () => {
+      const rotating = await startWebhookReceiver();
+      try {
+        const endpoint = await addEndpoint({ url: rotating.url, events: ['connect_session.created'] });
+        const rotated = await call(server, 'POST', `/webhook_endpoints/${endpoint.id}/rotate_secret`, {
+          key,
+          body: { overlap_seconds: 3600 },
+        });
+        assert.equal(rotated.status, 200);
+        assert.notEqual(rotated.body.secret, endpoint.secret);
+        assert.ok(Date.parse(rotated.body.previous_secret_expires_at) > Date.now());
+        await createSession(server, key, { origin_owner_id: 'rotation' });
+        const [during] = await rotating.waitFor((r) => r.length >= 1);
+        verify(during!, endpoint.secret);
+        verify(during!, rotated.body.secret);
+        assert.equal(String(during!.headers['webhook-signature']).split(' ').length, 2);
+        assert.equal(
+          during!.headers['x-stackone-signature'],
+          stackOneSignature(during!.body, rotated.body.secret),
+        );
+
+        // Without overlap the old secret stops at once.
+        const again = await call(server, 'POST', `/webhook_endpoints/${endpoint.id}/rotate_secret`, {
+          key,
+          body: { overlap_seconds: 0 },
+        });
+        assert.equal(again.body.previous_secret_expires_at, null);
+        await createSession(server, key, { origin_owner_id: 'rotation-2' });
+        const [, later] = await rotating.waitFor((r) => r.length >= 2);
+        verify(later!, again.body.secret);
+        assert.throws(() => verify(later!, rotated.body.secret));
+        assert.throws(() => verify(later!, endpoint.secret));
+        await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+      } finally {
+        await rotating.close();
+      }
+    });
+
+    test("a session's webhook_url receives the events it causes instead of the endpoint", async () => {
+      const main = await startWebhookReceiver();
+      const perSession = await startWebhookReceiver();
+      try {
+        const endpoint = await addEndpoint({
+          url: main.url,
+          events: ['connect_session.created', 'account.created'],
+        });
+        const session = await createSession(server, key, {
+          origin_owner_id: 'override',
+          provider: 'attio',
+          webhook_url: perSession.url,
+        });
+        const connected = await hubCall(server, session.token, 'POST', '/hub/accounts', {
+          integration_id: integration,
+          credentials: { access_token: 'good-override' },
+        });
+        assert.equal(connected.status, 201);
+        const plain = await createSession(server, key, { origin_owner_id: 'no-override' });
+        const hooks = await perSession.waitFor((r) => r.length >= 2);
+        assert.deepEqual(hooks.map((h) => h.json.event).sort(), [
+          'account.created',
+          'connect_session.created',
+        ]);
+        for (const hook of hooks) verify(hook, endpoint.secret);
+        const mainHooks = await main.waitFor((r) => r.length >= 1);
+        assert.deepEqual(
+          mainHooks.map((h) => h.json.record_id),
+          [String(plain.id)],
+          'the endpoint URL only got the event of the session without override',
+        );
+        await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+      } finally {
+        await main.close();
+        await perSession.close();
+      }
+    });
+
+    test('old events are pruned with their log once nothing is pending for them', async () => {
+      const db = server.database.db;
+      // Disabled, and the pending delivery is not due: the worker leaves both alone.
+      const endpoint = await addEndpoint({ url: receiver.url, enabled: false });
+      const ids: string[] = [];
+      for (const recordId of ['old-done', 'old-pending', 'recent']) {
+        ids.push(
+          await recordEvent(db, {
+            projectId,
+            type: 'account.updated',
+            recordType: 'account',
+            recordId,
+            data: {},
+          }),
+        );
+      }
+      await db
+        .insertInto('webhook_deliveries')
+        .values([
+          {
+            id: `whd_${ids[0]}`,
+            event_id: ids[0]!,
+            endpoint_id: endpoint.id,
+            url: endpoint.url,
+            status: 'succeeded',
+          },
+          {
+            id: `whd_${ids[1]}`,
+            event_id: ids[1]!,
+            endpoint_id: endpoint.id,
+            url: endpoint.url,
+            status: 'pending',
+            next_attempt_at: new Date(Date.now() + 3600_000),
+          },
+        ])
+        .execute();
+      await db
+        .updateTable('webhook_events')
+        .set({ created_at: sql`now() - interval '40 days'` as never })
+        .where('id', 'in', [ids[0]!, ids[1]!])
+        .execute();
+      assert.equal(await pruneEvents(db, 30), 1);
+      const left = await db.selectFrom('webhook_events').select('id').where('id', 'in', ids).execute();
+      assert.deepEqual(left.map((r) => r.id).sort(), [ids[1], ids[2]].sort());
+      const deliveries = await db
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('event_id', '=', ids[0]!)
+        .execute();
+      assert.equal(deliveries.length, 0, 'deliveries went with their event');
+      await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+    });
+
+    test('a change that fails or rolls back emits nothing', async () => {
+      const quiet = await startWebhookReceiver();
+      try {
+        const endpoint = await addEndpoint({ url: quiet.url });
+        const accountId = await connectAttio(server, key, integration, { origin_owner_id: 'rollback' });
+        await quiet.waitFor((r) => r.some((h) => h.json.event === 'account.created'));
+        const before = quiet.received.length;
+        const eventsBefore = await server.database.db
+          .selectFrom('webhook_events')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow();
+
+        // Refused by the API: nothing changes, nothing is emitted.
+        const refused = await call(server, 'PATCH', `/accounts/${accountId}`, {
+          key,
+          body: { provider: 'hubspot' },
+        });
+        assert.equal(refused.status, 400);
+        const badKey = await createSession(server, key, { origin_owner_id: 'rollback-2', provider: 'attio' });
+        const rejected = await hubCall(server, badKey.token, 'POST', '/hub/accounts', {
+          integration_id: integration,
+          credentials: { access_token: 'bad-token' },
+        });
+        assert.equal(rejected.status, 400);
+
+        // A transaction that records an event and then fails leaves no event and no delivery.
+        await assert.rejects(
+          server.database.db.transaction().execute(async (tx) => {
+            await recordEvent(tx, {
+              projectId,
+              type: 'account.updated',
+              recordType: 'account',
+              recordId: 'acc_rolled_back',
+              data: {},
+            });
+            throw new Error('the change failed');
+          }),
+          /the change failed/,
+        );
+        const ghost = await server.database.db
+          .selectFrom('webhook_events')
+          .selectAll()
+          .where('payload', '@>', JSON.stringify({ record_id: 'acc_rolled_back' }) as never)
+          .execute();
+        assert.equal(ghost.length, 0);
+
+        // Only the session created above produced an event (and its delivery) meanwhile.
+        const eventsAfter = await server.database.db
+          .selectFrom('webhook_events')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow();
+        assert.equal(Number(eventsAfter.n) - Number(eventsBefore.n), 1);
+        await quiet.waitFor((r) => r.length >= before + 1);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(
+          quiet.received.slice(before).map((h) => h.json.event),
+          ['connect_session.created'],
+        );
+        await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+      } finally {
+        await quiet.close();
+      }
+    });
+  });
+}
