@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { CONFIGURABLE_RANGES } from './webhooks/url-guard.ts';
 
 /**
  * Everything the service reads from its environment, parsed once at start-up.
@@ -59,18 +60,6 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-/** Address ranges (ipaddr.js names, IPv4 and IPv6) that webhooks may be allowed to reach. */
-const WEBHOOK_RANGES = [
-  'loopback',
-  'private',
-  'linkLocal',
-  'uniqueLocal',
-  'carrierGradeNat',
-  'unspecified',
-  'reserved',
-  'benchmarking',
-];
-
 const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -114,8 +103,8 @@ const envSchema = z.object({
         .map((r) => r.trim())
         .filter(Boolean),
     )
-    .refine((ranges) => ranges.every((r) => WEBHOOK_RANGES.includes(r)), {
-      message: `must be a comma-separated list of: ${WEBHOOK_RANGES.join(', ')}`,
+    .refine((ranges) => ranges.every((r) => (CONFIGURABLE_RANGES as readonly string[]).includes(r)), {
+      message: `must be a comma-separated list of: ${CONFIGURABLE_RANGES.join(', ')}`,
     }),
   PLUGBOARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   PLUGBOARD_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),

@@ -12,8 +12,8 @@ export interface AddressPolicy {
   allowedRanges: string[];
 }
 
-// Mirrors WEBHOOK_RANGES in config.ts; only used to avoid suggesting a setting that config would reject.
-const CONFIGURABLE_RANGES = new Set([
+/** Non-public ranges (ipaddr.js names, IPv4 and IPv6) an operator may open to webhooks; others never. */
+export const CONFIGURABLE_RANGES = [
   'loopback',
   'private',
   'linkLocal',
@@ -22,7 +22,7 @@ const CONFIGURABLE_RANGES = new Set([
   'unspecified',
   'reserved',
   'benchmarking',
-]);
+] as const;
 
 export class BlockedAddressError extends Error {
   override name = 'BlockedAddressError';
@@ -36,7 +36,7 @@ export class BlockedAddressError extends Error {
     const target = hostname && hostname !== address ? `${hostname} (${address})` : address;
     let message: string;
     if (range === null) message = `webhook target ${target} is not a valid IP address`;
-    else if (CONFIGURABLE_RANGES.has(range)) {
+    else if ((CONFIGURABLE_RANGES as readonly string[]).includes(range)) {
       message =
         `webhook target ${target} is in the ${range} range, which is blocked; ` +
         `set PLUGBOARD_WEBHOOK_ALLOWED_RANGES=${range} to allow it (a comma-separated list: loopback, private, linkLocal, …)`;
