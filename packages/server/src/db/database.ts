@@ -34,6 +34,10 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection dropped by the server (restart, failover, pg_terminate_backend) is an 'error'
+    // event on the pool, which would crash the process if unhandled. The pool has already discarded
+    // that connection and opens a new one on the next query, so there is nothing else to do.
+    pool.on('error', () => {});
     // Fail at start-up with the driver's message rather than on the first request.
     const client = await pool.connect();
     client.release();
