@@ -17,6 +17,7 @@ import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
 import { connectSessionRoutes } from './routes/connect-sessions.ts';
@@ -26,15 +27,18 @@ import { connectorsMetaRoutes } from './routes/connectors-meta.ts';
 import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
 export interface AppDeps extends AppContext {
   /** Where logs go (tests capture them); stdout when absent. */
   logStream?: DestinationStream;
+  /** Shared with the webhook worker of the same process; a fresh registry when absent. */
+  metrics?: Metrics;
 }
 
-export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise<FastifyInstance> {
   const { config, db } = ctx;
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
@@ -103,6 +107,7 @@ export async function buildApp({ logStream, ...ctx }: AppDeps): Promise<FastifyI
     app.swagger(),
   );
 
+  await app.register(metricsRoutes, { metrics: metrics ?? createMetrics(db), token: config.metricsToken });
   await app.register(healthRoutes, { db });
   await app.register(connectSessionRoutes, ctx);
   await app.register(authConfigRoutes, ctx);

@@ -33,6 +33,8 @@ export interface Config {
    */
   oauthRedirectUris: string[];
   webhooks: WebhookConfig;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 export interface WebhookConfig {
@@ -93,6 +95,7 @@ const envSchema = z.object({
     .optional(),
   PLUGBOARD_OAUTH_REDIRECT_URIS: z.string().default(''),
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  PLUGBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters long').optional(),
   PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
   PLUGBOARD_WEBHOOK_ALLOWED_RANGES: z
     .string()
@@ -151,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     oauthRedirectUris: e.PLUGBOARD_OAUTH_REDIRECT_URIS.split(',')
       .map((u) => u.trim())
       .filter(Boolean),
+    metricsToken: e.PLUGBOARD_METRICS_TOKEN,
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,
       allowedRanges: e.PLUGBOARD_WEBHOOK_ALLOWED_RANGES,

@@ -5,6 +5,7 @@ import { loadCatalogue } from './connectors/catalogue.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
 import { startTokenRefresher } from './services/token-refresh.ts';
 import { startDispatcher } from './webhooks/dispatcher.ts';
@@ -37,7 +38,8 @@ export async function startServer(
     if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const masterKey = resolveMasterKey(config);
     const vault = await openVault(database.db, masterKey.key);
-    const app = await buildApp({ config, db: database.db, vault, catalogue });
+    const metrics = createMetrics(database.db);
+    const app = await buildApp({ config, db: database.db, vault, catalogue, metrics });
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
       app.log.warn({ err }, 'key ring refresh failed'),
@@ -55,6 +57,7 @@ export async function startServer(
           config: config.webhooks,
           listen: database.listen,
           log: app.log,
+          metrics,
         })
       : undefined;
     app.addHook('onClose', async () => {

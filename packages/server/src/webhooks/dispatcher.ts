@@ -3,6 +3,7 @@ import type { WebhookConfig } from '../config.ts';
 import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { WebhookDeliveryRow } from '../db/schema.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { OUTBOX_CHANNEL } from './events.ts';
 import { sendWebhook } from './sender.ts';
 import { signDelivery } from './signer.ts';
@@ -32,6 +33,7 @@ export interface DispatcherDeps {
   /** Wake-ups on commit (LISTEN/NOTIFY); without it the worker relies on polling alone. */
   listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   log?: { warn(obj: unknown, msg?: string): void };
+  metrics?: Pick<Metrics, 'webhookDeliveries' | 'webhookDuration'>;
 }
 
 export interface Dispatcher {
@@ -114,6 +116,8 @@ export async function deliver(deps: DispatcherDeps, delivery: WebhookDeliveryRow
     },
   );
   const giveUp = !result.ok && delivery.attempts >= config.maxAttempts;
+  deps.metrics?.webhookDeliveries.inc({ outcome: result.ok ? 'succeeded' : giveUp ? 'failed' : 'retry' });
+  deps.metrics?.webhookDuration.observe(result.latencyMs / 1000);
   await finish(db, delivery, result, giveUp, retryDelayMs(delivery.attempts, config.retryBaseMs));
 }
 

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import { type Catalogue, loadCatalogue } from '../../src/connectors/catalogue.ts';
 import { openVault, type Vault } from '../../src/crypto/vault.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import { type CreatedProject, createProject } from '../../src/services/tenancy.ts';
 import { type Dispatcher, startDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { type Backend, createTestDatabase } from './backends.ts';
@@ -47,7 +48,8 @@ export async function startTestServer(
   const masterKey = randomBytes(32);
   const vault = await openVault(database.db, masterKey);
   const catalogue = loadCatalogue();
-  const app = await buildApp({ config, db: database.db, vault, catalogue, logStream });
+  const metrics = createMetrics(database.db);
+  const app = await buildApp({ config, db: database.db, vault, catalogue, logStream, metrics });
   await app.listen({ host: '127.0.0.1', port });
   const dispatcher = options.webhooks
     ? startDispatcher({
@@ -56,6 +58,7 @@ export async function startTestServer(
         config: config.webhooks,
         listen: database.listen,
         log: app.log,
+        metrics,
       })
     : undefined;
   return {

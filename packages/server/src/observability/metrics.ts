@@ -1,0 +1,62 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Db } from '../db/database.ts';
+
+/**
+ * Prometheus metrics of one process. A registry per instance (not prom-client's global one), so tests
+ * and several apps in one process do not collide.
+ */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  webhookDeliveries: Counter<'outcome'>;
+  webhookDuration: Histogram;
+}
+
+export function createMetrics(db: Db): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'plugboard_' });
+  const metrics: Metrics = {
+    registry,
+    httpRequests: new Counter({
+      name: 'plugboard_http_requests_total',
+      help: 'HTTP requests answered, by route template and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'plugboard_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route template',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'plugboard_webhook_delivery_attempts_total',
+      help: 'Webhook sends by this process: succeeded, retry (failed, will be tried again) or failed (gave up)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    webhookDuration: new Histogram({
+      name: 'plugboard_webhook_delivery_duration_seconds',
+      help: 'Time one webhook send took, until the receiver answered or the timeout',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+  // Read at scrape time from the database, so it is the same whichever process is scraped.
+  new Gauge({
+    name: 'plugboard_webhook_deliveries_pending',
+    help: 'Webhook deliveries waiting to be sent or retried, across all processes',
+    registers: [registry],
+    async collect() {
+      const row = await db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('status', '=', 'pending')
+        .executeTakeFirstOrThrow();
+      this.set(Number(row.n));
+    },
+  });
+  return metrics;
+}

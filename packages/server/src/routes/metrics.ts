@@ -1,0 +1,38 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { unauthorized } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+const sameSecret = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/**
+ * Counts every answered request by route template (never by raw URL: ids and tokens stay out of
+ * label values) and serves the registry as Prometheus text at GET /metrics, behind a bearer token when
+ * one is configured.
+ */
+const plugin: FastifyPluginAsync<{ metrics: Metrics; token: string | undefined }> = async (
+  app,
+  { metrics, token },
+) => {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics') return;
+    const labels = { method: request.method, route };
+    metrics.httpRequests.inc({ ...labels, status: String(reply.statusCode) });
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {
+    if (token) {
+      const given = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '';
+      if (!sameSecret(given, token))
+        throw unauthorized('GET /metrics needs Authorization: Bearer <PLUGBOARD_METRICS_TOKEN>.');
+    }
+    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+};
+
+// fastify-plugin: the onResponse hook must see every route, not only those of this plugin's scope.
+export const metricsRoutes = fp(plugin, { name: 'plugboard-metrics' });
