@@ -328,6 +328,29 @@ for (const backend of backends()) {
       }
     });
 
+    test('queued retries follow an endpoint whose URL was fixed', async () => {
+      const broken = await startWebhookReceiver(() => 500);
+      const fixed = await startWebhookReceiver();
+      try {
+        const endpoint = await addEndpoint({ url: broken.url, events: ['connect_session.created'] });
+        const session = await createSession(server, key, { origin_owner_id: 'moved' });
+        await broken.waitFor((r) => r.length >= 1);
+        const patched = await call(server, 'PATCH', `/webhook_endpoints/${endpoint.id}`, {
+          key,
+          body: { url: fixed.url },
+        });
+        assert.equal(patched.status, 200);
+        const [hook] = await fixed.waitFor((r) => r.length >= 1);
+        assert.equal(hook!.json.record_id, String(session.id));
+        const list = await call(server, 'GET', `/webhook_endpoints/${endpoint.id}/deliveries`, { key });
+        assert.equal(list.body.data[0].url, fixed.url);
+        await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
+      } finally {
+        await broken.close();
+        await fixed.close();
+      }
+    });
+
     test('a rotated secret keeps the old one valid during the overlap, and not after', async () => {
       const rotating = await startWebhookReceiver();
       try {
@@ -427,14 +450,12 @@ for (const backend of backends()) {
             id: `whd_${ids[0]}`,
             event_id: ids[0]!,
             endpoint_id: endpoint.id,
-            url: endpoint.url,
             status: 'succeeded',
           },
           {
             id: `whd_${ids[1]}`,
             event_id: ids[1]!,
             endpoint_id: endpoint.id,
-            url: endpoint.url,
             status: 'pending',
             next_attempt_at: new Date(Date.now() + 3600_000),
           },

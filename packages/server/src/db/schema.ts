@@ -176,7 +176,7 @@ export interface WebhookDeliveriesTable {
   id: string;
   event_id: string;
   endpoint_id: string;
-  url: string;
+  url_override: string | null;
   status: ColumnType<string, string | undefined, string>;
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;

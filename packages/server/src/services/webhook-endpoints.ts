@@ -183,12 +183,13 @@ export async function rotateSecret(
   return { ...toEndpoint(row), secret };
 }
 
-type DeliveryWithType = WebhookDeliveryRow & { event_type: string };
+type DeliveryWithType = WebhookDeliveryRow & { event_type: string; endpoint_url: string };
 
 function deliveriesOf(db: Db, project: ProjectContext, endpointId: string) {
   return db
     .selectFrom('webhook_deliveries')
     .innerJoin('webhook_events', 'webhook_events.id', 'webhook_deliveries.event_id')
+    .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
     .where('webhook_deliveries.endpoint_id', '=', endpointId)
     .where('webhook_events.project_id', '=', project.projectId);
 }
@@ -206,7 +207,7 @@ export async function listDeliveries(
   const [rows, { total }] = await Promise.all([
     base
       .selectAll('webhook_deliveries')
-      .select('webhook_events.type as event_type')
+      .select(['webhook_events.type as event_type', 'webhook_endpoints.url as endpoint_url'])
       .orderBy('webhook_deliveries.created_at', 'desc')
       .orderBy('webhook_deliveries.id', 'desc')
       .limit(query.page_size)
@@ -226,7 +227,11 @@ export async function getDelivery(
 ) {
   const row = await deliveriesOf(deps.db, project, endpointId)
     .selectAll('webhook_deliveries')
-    .select(['webhook_events.type as event_type', 'webhook_events.payload'])
+    .select([
+      'webhook_events.type as event_type',
+      'webhook_events.payload',
+      'webhook_endpoints.url as endpoint_url',
+    ])
     .where('webhook_deliveries.id', '=', id)
     .executeTakeFirst();
   if (!row) throw notFound(`Webhook delivery ${id}`);
@@ -263,7 +268,7 @@ export async function replayDelivery(
   const endpoint = await endpointOrFail(deps.db, project, endpointId);
   if (!endpoint.enabled) throw conflict(`Webhook endpoint ${endpointId} is disabled; enable it to replay.`);
   const original = await deliveriesOf(deps.db, project, endpointId)
-    .select(['webhook_deliveries.event_id', 'webhook_deliveries.url'])
+    .select(['webhook_deliveries.event_id', 'webhook_deliveries.url_override'])
     .where('webhook_deliveries.id', '=', id)
     .executeTakeFirst();
   if (!original) throw notFound(`Webhook delivery ${id}`);
@@ -274,7 +279,7 @@ export async function replayDelivery(
         id: generateId('whd_'),
         event_id: original.event_id,
         endpoint_id: endpointId,
-        url: original.url,
+        url_override: original.url_override,
         replay_of: id,
       })
       .returningAll()
@@ -287,7 +292,7 @@ export async function replayDelivery(
     .select('type')
     .where('id', '=', row.event_id)
     .executeTakeFirstOrThrow();
-  return toDelivery({ ...row, event_type: type.type });
+  return toDelivery({ ...row, event_type: type.type, endpoint_url: endpoint.url });
 }
 
 function toEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
@@ -310,7 +315,7 @@ function toDelivery(row: DeliveryWithType): WebhookDelivery {
     endpoint_id: row.endpoint_id,
     event_id: row.event_id,
     event_type: row.event_type,
-    url: row.url,
+    url: row.url_override ?? row.endpoint_url,
     status: row.status as WebhookDelivery['status'],
     attempts: row.attempts,
     next_attempt_at: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,

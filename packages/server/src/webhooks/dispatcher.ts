@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { WebhookConfig } from '../config.ts';
 import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
-import type { WebhookDeliveryRow } from '../db/schema.ts';
+import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { OUTBOX_CHANNEL } from './events.ts';
 import { sendWebhook } from './sender.ts';
@@ -100,25 +100,42 @@ export async function deliver(deps: DispatcherDeps, delivery: WebhookDeliveryRow
     );
     return;
   }
-  const aad = webhookEndpointAad(endpoint.project_id, endpoint.id);
-  const secrets = [await vault.decrypt(endpoint.secret_enc, aad)];
-  if (endpoint.previous_secret_enc && endpoint.previous_secret_expires_at! > new Date()) {
-    secrets.push(await vault.decrypt(endpoint.previous_secret_enc, aad));
-  }
   const body = JSON.stringify(event.payload);
-  const result = await sendWebhook(
-    delivery.url,
-    body,
-    { ...signDelivery(event.id, body, secrets) },
-    {
-      timeoutMs: config.timeoutMs,
-      policy: { allowedRanges: config.allowedRanges },
-    },
+  const result = await signingSecrets(vault, endpoint).then(
+    (secrets) =>
+      sendWebhook(
+        delivery.url_override ?? endpoint.url,
+        body,
+        { ...signDelivery(event.id, body, secrets) },
+        {
+          timeoutMs: config.timeoutMs,
+          policy: { allowedRanges: config.allowedRanges },
+        },
+      ),
+    // A secret that no longer decrypts (a key ring without its key) is a failed try like any other, so
+    // the delivery still ends as failed after the last one instead of being claimed forever.
+    (err: Error) => ({
+      ok: false,
+      statusCode: null,
+      error: `the signing secret could not be read: ${err.message}`,
+      latencyMs: 0,
+      responseBody: '',
+    }),
   );
   const giveUp = !result.ok && delivery.attempts >= config.maxAttempts;
   deps.metrics?.webhookDeliveries.inc({ outcome: result.ok ? 'succeeded' : giveUp ? 'failed' : 'retry' });
   deps.metrics?.webhookDuration.observe(result.latencyMs / 1000);
   await finish(db, delivery, result, giveUp, retryDelayMs(delivery.attempts, config.retryBaseMs));
+}
+
+/** The current secret, then the previous one while its rotation overlap lasts. */
+async function signingSecrets(vault: Vault, endpoint: WebhookEndpointRow): Promise<string[]> {
+  const aad = webhookEndpointAad(endpoint.project_id, endpoint.id);
+  const secrets = [await vault.decrypt(endpoint.secret_enc, aad)];
+  if (endpoint.previous_secret_enc && endpoint.previous_secret_expires_at! > new Date()) {
+    secrets.push(await vault.decrypt(endpoint.previous_secret_enc, aad));
+  }
+  return secrets;
 }
 
 async function finish(

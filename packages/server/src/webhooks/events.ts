@@ -53,20 +53,25 @@ export async function recordEvent(tx: Tx | Db, input: EventInput): Promise<strin
     .execute();
   const endpoints = await tx
     .selectFrom('webhook_endpoints')
-    .select(['id', 'url', 'events'])
+    .select(['id', 'events'])
     .where('project_id', '=', input.projectId)
     .where('enabled', '=', true)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
   const matching = endpoints.filter((e) => !e.events || e.events.includes(input.type));
-  const targets = input.webhookUrl
-    ? matching.slice(0, 1).map((e) => ({ ...e, url: input.webhookUrl as string }))
-    : matching;
+  const targets = input.webhookUrl ? matching.slice(0, 1) : matching;
   if (targets.length === 0) return id;
   await tx
     .insertInto('webhook_deliveries')
-    .values(targets.map((e) => ({ id: generateId('whd_'), event_id: id, endpoint_id: e.id, url: e.url })))
+    .values(
+      targets.map((e) => ({
+        id: generateId('whd_'),
+        event_id: id,
+        endpoint_id: e.id,
+        url_override: input.webhookUrl ?? null,
+      })),
+    )
     .execute();
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(tx);
   return id;

@@ -45,7 +45,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('endpoint_id', 'text', (c) =>
       c.notNull().references('webhook_endpoints.id').onDelete('cascade'),
     )
-    .addColumn('url', 'text', (c) => c.notNull())
+    // Only for a session's webhook_url override; otherwise the endpoint's URL at send time, so a fixed
+    // URL takes effect for the retries already queued.
+    .addColumn('url_override', 'text')
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
