@@ -119,7 +119,7 @@ const envSchema = z.object({
     .max(30 * 86_400)
     .default(86_400),
   PLUGBOARD_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-  PLUGBOARD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  PLUGBOARD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   PLUGBOARD_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import dns, { type LookupAddress } from 'node:dns';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it, mock } from 'node:test';
 import { sendWebhook } from '../src/webhooks/sender.ts';
@@ -414,5 +415,40 @@ describe('sendWebhook', () => {
     const creds = await sendWebhook(`http://u:p@127.0.0.1:${ok.port}/`, '{}', {}, opts);
     assert.equal(creds.ok, false);
     assert.match(creds.error!, /username or password/);
+  });
+});
+
+describe('sendWebhook with keep-alive agents', () => {
+  it('reuses one connection for consecutive sends, and still refuses blocked addresses', async () => {
+    const server = await startServer((_req, res) => res.writeHead(204).end());
+    const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const result = await sendWebhook(
+          `${server.origin}/hook`,
+          '{}',
+          {},
+          { timeoutMs: 5_000, policy: LOOPBACK, agents },
+        );
+        assert.equal(result.ok, true, result.error ?? '');
+      }
+      assert.equal(server.requests.length, 3);
+      assert.equal(server.connections, 1, 'the three sends shared one connection');
+
+      // A pooled connection to an allowed address does not open the door for a blocked one.
+      const blocked = await sendWebhook(
+        `${server.origin}/hook`,
+        '{}',
+        {},
+        { timeoutMs: 5_000, policy: NONE, agents },
+      );
+      assert.equal(blocked.ok, false);
+      assert.match(blocked.error ?? '', /loopback/);
+      assert.equal(server.requests.length, 3);
+    } finally {
+      agents.http.destroy();
+      agents.https.destroy();
+      await server.close();
+    }
   });
 });

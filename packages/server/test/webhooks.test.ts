@@ -431,18 +431,11 @@ for (const backend of backends()) {
       const db = server.database.db;
       // Disabled, and the pending delivery is not due: the worker leaves both alone.
       const endpoint = await addEndpoint({ url: receiver.url, enabled: false });
-      const ids: string[] = [];
-      for (const recordId of ['old-done', 'old-pending', 'recent']) {
-        ids.push(
-          await recordEvent(db, {
-            projectId,
-            type: 'account.updated',
-            recordType: 'account',
-            recordId,
-            data: {},
-          }),
-        );
-      }
+      const ids = ['old-done', 'old-pending', 'recent'].map((name) => `evt_prune_${name}_${backend}`);
+      await db
+        .insertInto('webhook_events')
+        .values(ids.map((id) => ({ id, project_id: projectId, type: 'account.updated', payload: '{}' })))
+        .execute();
       await db
         .insertInto('webhook_deliveries')
         .values([

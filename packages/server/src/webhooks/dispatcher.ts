@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { sql } from 'kysely';
 import type { WebhookConfig } from '../config.ts';
 import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
@@ -5,7 +7,7 @@ import type { Db } from '../db/database.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { OUTBOX_CHANNEL } from './events.ts';
-import { sendWebhook } from './sender.ts';
+import { type SendOptions, sendWebhook } from './sender.ts';
 import { signDelivery } from './signer.ts';
 
 /** Longest wait between two tries of one delivery. */
@@ -34,6 +36,8 @@ export interface DispatcherDeps {
   listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   log?: { warn(obj: unknown, msg?: string): void };
   metrics?: Pick<Metrics, 'webhookDeliveries' | 'webhookDuration'>;
+  /** Keep-alive connection pools for the sends; startDispatcher makes its own. */
+  agents?: SendOptions['agents'];
 }
 
 export interface Dispatcher {
@@ -43,13 +47,30 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
+/** A claimed delivery with what sending it needs, read in the claim's transaction. */
+export type ClaimedDelivery = WebhookDeliveryRow & {
+  payload: Record<string, unknown>;
+  endpoint: Pick<
+    WebhookEndpointRow,
+    | 'id'
+    | 'project_id'
+    | 'url'
+    | 'enabled'
+    | 'secret_enc'
+    | 'previous_secret_enc'
+    | 'previous_secret_expires_at'
+  >;
+};
+
 /**
  * Claims due deliveries with FOR UPDATE SKIP LOCKED and pushes their next_attempt_at forward by the
  * lease in the same short transaction, then sends outside any transaction. Several workers (processes)
  * can run side by side: a row is claimed by one of them at a time. A worker that dies mid-send leaves
  * its rows to be claimed again when the lease runs out, so every event is delivered at least once.
+ * The event and endpoint are read in the same transaction: on PGlite every statement outside it would
+ * queue behind API requests for the one connection.
  */
-export async function claimDue(db: Db, limit: number, lease: number): Promise<WebhookDeliveryRow[]> {
+export async function claimDue(db: Db, limit: number, lease: number): Promise<ClaimedDelivery[]> {
   return db.transaction().execute(async (tx) => {
     const due = await tx
       .selectFrom('webhook_deliveries')
@@ -62,35 +83,63 @@ export async function claimDue(db: Db, limit: number, lease: number): Promise<We
       .skipLocked()
       .execute();
     if (due.length === 0) return [];
-    return tx
+    const ids = due.map((d) => d.id);
+    await tx
       .updateTable('webhook_deliveries')
       .set({
         attempts: sql<number>`attempts + 1`,
         next_attempt_at: sql<Date>`now() + make_interval(secs => ${lease / 1000})`,
         updated_at: sql<Date>`now()`,
       })
-      .where(
-        'id',
-        'in',
-        due.map((d) => d.id),
-      )
-      .returningAll()
+      .where('id', 'in', ids)
       .execute();
+    const rows = await tx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+      .selectAll('d')
+      .select([
+        'e.payload',
+        'w.project_id',
+        'w.url',
+        'w.enabled',
+        'w.secret_enc',
+        'w.previous_secret_enc',
+        'w.previous_secret_expires_at',
+      ])
+      .where('d.id', 'in', ids)
+      .execute();
+    return rows.map(
+      ({
+        payload,
+        project_id,
+        url,
+        enabled,
+        secret_enc,
+        previous_secret_enc,
+        previous_secret_expires_at,
+        ...d
+      }) => ({
+        ...d,
+        payload,
+        endpoint: {
+          id: d.endpoint_id,
+          project_id,
+          url,
+          enabled,
+          secret_enc,
+          previous_secret_enc,
+          previous_secret_expires_at,
+        },
+      }),
+    );
   });
 }
 
 /** Signs and sends one claimed delivery, then records the try and what comes next. */
-export async function deliver(deps: DispatcherDeps, delivery: WebhookDeliveryRow): Promise<void> {
+export async function deliver(deps: DispatcherDeps, delivery: ClaimedDelivery): Promise<void> {
   const { db, vault, config } = deps;
-  const [event, endpoint] = await Promise.all([
-    db
-      .selectFrom('webhook_events')
-      .select(['id', 'payload'])
-      .where('id', '=', delivery.event_id)
-      .executeTakeFirst(),
-    db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst(),
-  ]);
-  if (!event || !endpoint) return; // deleted meanwhile: the cascade removed the delivery too
+  const { endpoint } = delivery;
   if (!endpoint.enabled) {
     await finish(
       db,
@@ -100,16 +149,17 @@ export async function deliver(deps: DispatcherDeps, delivery: WebhookDeliveryRow
     );
     return;
   }
-  const body = JSON.stringify(event.payload);
+  const body = JSON.stringify(delivery.payload);
   const result = await signingSecrets(vault, endpoint).then(
     (secrets) =>
       sendWebhook(
         delivery.url_override ?? endpoint.url,
         body,
-        { ...signDelivery(event.id, body, secrets) },
+        { ...signDelivery(delivery.event_id, body, secrets) },
         {
           timeoutMs: config.timeoutMs,
           policy: { allowedRanges: config.allowedRanges },
+          agents: deps.agents,
         },
       ),
     // A secret that no longer decrypts (a key ring without its key) is a failed try like any other, so
@@ -129,7 +179,7 @@ export async function deliver(deps: DispatcherDeps, delivery: WebhookDeliveryRow
 }
 
 /** The current secret, then the previous one while its rotation overlap lasts. */
-async function signingSecrets(vault: Vault, endpoint: WebhookEndpointRow): Promise<string[]> {
+async function signingSecrets(vault: Vault, endpoint: ClaimedDelivery['endpoint']): Promise<string[]> {
   const aad = webhookEndpointAad(endpoint.project_id, endpoint.id);
   const secrets = [await vault.decrypt(endpoint.secret_enc, aad)];
   if (endpoint.previous_secret_enc && endpoint.previous_secret_expires_at! > new Date()) {
@@ -224,8 +274,15 @@ export async function pruneEvents(db: Db, retentionDays: number, batch = 500): P
 const PRUNE_EVERY_MS = 3600 * 1000;
 
 /** Runs the delivery loop until stopped: a pool of at most `concurrency` sends at a time. */
-export function startDispatcher(deps: DispatcherDeps): Dispatcher {
-  const { config } = deps;
+export function startDispatcher(input: DispatcherDeps): Dispatcher {
+  const { config } = input;
+  // Connections to a receiver are reused across deliveries (no TCP/TLS set-up per event). Every new
+  // connection still goes through the sender's address checks; a reused one was checked when made.
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: config.concurrency, timeout: config.timeoutMs }),
+    https: new https.Agent({ keepAlive: true, maxSockets: config.concurrency, timeout: config.timeoutMs }),
+  };
+  const deps = { ...input, agents: input.agents ?? agents };
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let wakeUp: (() => void) | undefined;
@@ -262,7 +319,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     while (!stopped) {
       pending = false;
       const room = config.concurrency - inFlight.size;
-      let claimed: WebhookDeliveryRow[] = [];
+      let claimed: ClaimedDelivery[] = [];
       if (room > 0) {
         try {
           claimed = await claimDue(deps.db, room, leaseMs(config));
@@ -292,6 +349,8 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       wakeUp?.();
       await loop;
       await Promise.all(inFlight);
+      agents.http.destroy();
+      agents.https.destroy();
       await (await unlisten)?.();
     },
   };

@@ -30,13 +30,29 @@ export interface EventInput {
 
 /**
  * Writes an event to the outbox and fans it out to the project's matching endpoints. Call it with the
- * transaction of the change it reports, so the event exists if and only if the change committed.
+ * transaction of the change it reports, so the event exists if and only if the change committed. An
+ * event no enabled endpoint subscribes to is not stored at all: there is nobody to deliver it to, and
+ * the common case (no endpoint yet) then costs one indexed read.
  *
  * A session's webhook URL override keeps the endpoints' event filters and signing secrets and only
  * changes the destination; several matching endpoints then collapse into one delivery (the oldest
  * endpoint's secret signs it), so the session's receiver gets each event once.
+ *
+ * Returns the event id, or null when nothing subscribes to it.
  */
-export async function recordEvent(tx: Tx | Db, input: EventInput): Promise<string> {
+export async function recordEvent(tx: Tx | Db, input: EventInput): Promise<string | null> {
+  const endpoints = await tx
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'events'])
+    .where('project_id', '=', input.projectId)
+    .where('enabled', '=', true)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const matching = endpoints.filter((e) => !e.events || e.events.includes(input.type));
+  const targets = input.webhookUrl ? matching.slice(0, 1) : matching;
+  if (targets.length === 0) return null;
+
   const id = generateId('evt_');
   const payload = {
     id,
@@ -51,17 +67,6 @@ export async function recordEvent(tx: Tx | Db, input: EventInput): Promise<strin
     .insertInto('webhook_events')
     .values({ id, project_id: input.projectId, type: input.type, payload: JSON.stringify(payload) })
     .execute();
-  const endpoints = await tx
-    .selectFrom('webhook_endpoints')
-    .select(['id', 'events'])
-    .where('project_id', '=', input.projectId)
-    .where('enabled', '=', true)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  const matching = endpoints.filter((e) => !e.events || e.events.includes(input.type));
-  const targets = input.webhookUrl ? matching.slice(0, 1) : matching;
-  if (targets.length === 0) return id;
   await tx
     .insertInto('webhook_deliveries')
     .values(
@@ -73,6 +78,7 @@ export async function recordEvent(tx: Tx | Db, input: EventInput): Promise<strin
       })),
     )
     .execute();
+  // Delivered by PostgreSQL on commit only, so workers never wake for a change that rolled back.
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(tx);
   return id;
 }
@@ -97,7 +103,7 @@ export function recordAccountEvent(
   type: Extract<WebhookEventType, `account.${string}`>,
   row: LinkedAccountRow,
   webhookUrl?: string | null,
-): Promise<string> {
+): Promise<string | null> {
   return recordEvent(tx, {
     projectId: row.project_id,
     type,

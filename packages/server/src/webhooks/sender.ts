@@ -29,6 +29,8 @@ export interface SendOptions {
   timeoutMs: number;
   policy: AddressPolicy;
   maxResponseBytes?: number;
+  /** Keep-alive pools to reuse connections; without them every send opens (and closes) its own. */
+  agents?: { http: http.Agent; https: https.Agent };
 }
 
 /**
@@ -75,8 +77,9 @@ export async function sendWebhook(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      // Tears down the socket too (agent: false), so a capped or late response stops arriving.
-      req?.destroy();
+      // A finished exchange leaves the socket to the keep-alive pool (if any); anything cut short
+      // (cap, timeout, error) tears it down so the rest of a response stops arriving.
+      if (!bodyComplete) req?.destroy();
       const decoder = new StringDecoder('utf8');
       const text = decoder.write(Buffer.concat(chunks)) + (bodyComplete ? decoder.end() : '');
       resolve({ ok: error === null, statusCode, error, latencyMs: elapsed(), responseBody: text });
@@ -97,7 +100,7 @@ export async function sendWebhook(
         method: 'POST',
         headers: requestHeaders,
         lookup: guardedLookup(opts.policy),
-        agent: false,
+        agent: opts.agents ? (target.protocol === 'https:' ? opts.agents.https : opts.agents.http) : false,
       });
     } catch (err) {
       // Synchronous throws here are bad header names/values, which retrying will not fix but must not crash.
