@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { resolveMasterKey } from '../src/crypto/master-key.ts';
 import {
   accountAad,
@@ -17,9 +15,8 @@ import {
 import { type DatabaseHandle, type Db, migrateToLatest, openDatabase } from '../src/db/database.ts';
 import { type RotationProgress, rotateKey } from '../src/services/key-rotation.ts';
 import { backends, createTestDatabase } from './support/backends.ts';
-
-const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(serverDir, 'bin/plugboard.js');
+import { cliEnv, runCli } from './support/cli.ts';
+import { filesContaining } from './support/files.ts';
 
 interface Seeded {
   table: 'linked_accounts' | 'integrations' | 'webhook_endpoints';
@@ -180,28 +177,6 @@ async function olderRows(db: Db, version: number): Promise<number> {
     .where('key_version', '<', version)
     .execute();
   return a.length + i.length;
-}
-
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    if (fs.readFileSync(file).includes(Buffer.from(needle))) hits.push(file);
-  }
-  return hits;
-}
-
-function runCli(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: serverDir, timeout: 60_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
 }
 
 const tempDirs: string[] = [];
@@ -514,7 +489,7 @@ for (const backend of backends()) {
     test('plugboard rotate-key, from the command line', async () => {
       // The CLI gets its database and master key from the environment only, as in production.
       const dataDir = tempDir();
-      const env: Record<string, string> = { PLUGBOARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+      const env = cliEnv(dataDir);
       const pg = backend === 'postgres' ? await createTestDatabase(backend) : undefined;
       try {
         let key: Buffer;

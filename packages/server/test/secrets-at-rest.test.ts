@@ -15,20 +15,11 @@ import {
   startAcceptingProvider,
 } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
+import { filesContaining } from './support/files.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
 
 const SECRET = `good-${randomBytes(12).toString('hex')}`;
 const CLIENT_SECRET = `client-secret-${randomBytes(12).toString('hex')}`;
-
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    if (fs.readFileSync(file).includes(Buffer.from(needle))) hits.push(file);
-  }
-  return hits;
-}
 
 for (const backend of backends()) {
   describe(`secrets at rest and in logs (${backend})`, () => {

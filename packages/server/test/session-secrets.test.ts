@@ -5,22 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { backends } from './support/backends.ts';
+import { filesContaining } from './support/files.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** The random part of a prefixed secret: finding it anywhere would be a leak even without the prefix. */
 const randomPart = (secret: string) => secret.slice(secret.indexOf('_') + 1);
-
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    if (fs.readFileSync(file).includes(Buffer.from(needle))) hits.push(file);
-  }
-  return hits;
-}
 
 for (const backend of backends()) {
   describe(`session tokens and API keys in logs and in the database (${backend})`, () => {

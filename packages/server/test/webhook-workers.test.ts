@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.ts';
 import { openVault } from '../src/crypto/vault.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { startDispatcher } from '../src/webhooks/dispatcher.ts';
+import { bin } from './support/cli.ts';
 import { createSession } from './support/connect.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
 import { startWebhookReceiver } from './support/webhook-receiver.ts';
 
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'plugboard.js');
 const postgres = !!process.env.DATABASE_URL;
 const WORKER_ENV = {
   PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',

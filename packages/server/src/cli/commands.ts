@@ -1,42 +1,14 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { type Config, loadConfig } from '../config.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault, VaultError } from '../crypto/vault.ts';
-import { type DatabaseHandle, migrateToLatest, openDatabase } from '../db/database.ts';
+import { migrateToLatest } from '../db/database.ts';
 import { startServer } from '../server.ts';
 import { type RotationResult, rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
+import { integrationCommands } from './integrations.ts';
+import { positiveInt, print, withDatabase } from './shared.ts';
 import { runWorker } from './worker.ts';
-
-/** Runs fn against a migrated database, always closing it (and releasing the PGlite lock) after. */
-async function withDatabase<T>(
-  config: Config,
-  purpose: string,
-  fn: (handle: DatabaseHandle) => Promise<T>,
-): Promise<T> {
-  const handle = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    purpose,
-    poolSize: 2,
-  });
-  try {
-    await migrateToLatest(handle.db);
-    return await fn(handle);
-  } finally {
-    await handle.close();
-  }
-}
-
-function print(value: unknown, json: boolean, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
-}
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-};
 
 export function buildCli(env: Record<string, string | undefined> = process.env): Command {
   const program = new Command('plugboard')
@@ -171,6 +143,8 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
       const info = await withDatabase(config(), 'plugboard keys revoke', (h) => revokeApiKey(h.db, keyId));
       print(info, !!opts.json, () => `Key ${info.id} revoked at ${info.revoked_at}.`);
     });
+
+  program.addCommand(integrationCommands(config));
 
   program
     .command('rotate-key')

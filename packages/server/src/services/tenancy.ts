@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { generateId, generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { notFound, validationFailed } from '../errors.ts';
+import { DomainError, notFound, validationFailed } from '../errors.ts';
 
 /** The project an API key belongs to: what every platform request runs as. */
 export interface ProjectContext {
@@ -135,6 +135,21 @@ export async function listProjects(db: Db) {
     name: r.name,
     created_at: r.created_at.toISOString(),
   }));
+}
+
+/** A project as the services see it, for operator tools (the CLI) that act without an API key. */
+export async function projectContext(db: Db, projectId: string): Promise<ProjectContext> {
+  const row = await db
+    .selectFrom('projects')
+    .select(['id', 'organization_id'])
+    .where('id', '=', projectId)
+    .executeTakeFirst();
+  if (!row)
+    throw new DomainError(
+      'not_found',
+      `Project ${projectId} does not exist ("plugboard projects list" shows them).`,
+    );
+  return { organizationId: Number(row.organization_id), projectId: row.id, apiKeyId: 'cli' };
 }
 
 /** Resolves an API key to its project; undefined for unknown or revoked keys. */
