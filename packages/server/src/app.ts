@@ -29,6 +29,7 @@ import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
+import { proxyRoutes } from './routes/proxy.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
 export interface AppDeps extends AppContext {
@@ -118,6 +119,7 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   await app.register(oauthRoutes, ctx);
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);
+  await app.register(proxyRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;

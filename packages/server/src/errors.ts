@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'provider_unavailable'
   | 'provider_timeout'
+  | 'provider_error'
   | 'unavailable';
 
 export interface ErrorDetails {
@@ -19,6 +20,8 @@ export interface ErrorDetails {
   errors?: string[];
   /** What a provider answered when it rejected credentials (hub errors carry it, as a string). */
   provider_response?: string;
+  /** The status the caller sees instead of the code's own: a provider's 4xx passed on by the proxy. */
+  status?: number;
 }
 
 export class DomainError extends Error {

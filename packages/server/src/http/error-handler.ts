@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   provider_unavailable: 502,
   provider_timeout: 504,
+  provider_error: 502,
   unavailable: 503,
 };
 
@@ -35,7 +36,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   const allowedMethods = trackRoutesForMethodNotAllowed(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
-      const status = STATUS_BY_CODE[error.code];
+      const status = error.details.status ?? STATUS_BY_CODE[error.code];
       const { errors, provider_response } = error.details;
       const extra = {
         ...(errors?.length ? { errors } : {}),

@@ -42,7 +42,13 @@ export function buildProviderRequest(
 
 export interface ProviderResponse {
   status: number;
+  /** The body as text (what error messages and checks look at). */
   body: string;
+  /** The same bytes, for passing a response on unchanged. */
+  bytes: Buffer;
+  contentType: string | null;
+  /** The body was longer than maxBodyBytes and was cut there. */
+  truncated: boolean;
 }
 
 /**
@@ -80,11 +86,18 @@ export async function sendProviderRequest(
       },
     );
   }
-  return { status: response.status, body: await readCapped(response, maxBodyBytes) };
+  const { bytes, truncated } = await readCapped(response, maxBodyBytes);
+  return {
+    status: response.status,
+    body: bytes.toString('utf8'),
+    bytes,
+    contentType: response.headers.get('content-type'),
+    truncated,
+  };
 }
 
-async function readCapped(response: Response, max: number): Promise<string> {
-  if (!response.body) return '';
+async function readCapped(response: Response, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  if (!response.body) return { bytes: Buffer.alloc(0), truncated: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -95,7 +108,8 @@ async function readCapped(response: Response, max: number): Promise<string> {
     size += value.byteLength;
   }
   await reader.cancel().catch(() => {});
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+  const all = Buffer.concat(chunks);
+  return { bytes: all.subarray(0, max), truncated: all.length > max };
 }
 
 function hostOf(url: string): string {

@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { errorResponse, errorResponses } from '../schemas/common.ts';
+import { proxyHeaders, proxyRequestBody } from '../schemas/proxy.ts';
+import { proxyRequest } from '../services/proxy.ts';
+
+/** Beyond the reference data model, as in StackOne: raw provider calls made as a linked account. */
+export const proxyRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
+  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  const deps = {
+    db: ctx.db,
+    vault: ctx.vault,
+    catalogue: ctx.catalogue,
+    providerTimeoutMs: ctx.config.providerTimeoutMs,
+  };
+
+  app.post(
+    '/unified/proxy',
+    {
+      schema: {
+        tags: ['Proxy'],
+        summary: "Call the provider's API as the account in x-account-id; the 2xx answer is passed on as is",
+        security: API_KEY_SECURITY,
+        headers: proxyHeaders,
+        body: proxyRequestBody,
+        response: {
+          200: z.unknown().describe("The provider's answer, passed on with its own status and content type"),
+          ...errorResponses,
+          422: errorResponse,
+          502: errorResponse,
+          504: errorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await proxyRequest(
+        deps,
+        projectOf(request),
+        request.headers['x-account-id'],
+        request.body,
+      );
+      if (result.contentType) reply.header('content-type', result.contentType);
+      // A Buffer is sent as it is (no serialisation); the provider's 2xx status is kept (200, 201, 204…).
+      return reply.status(result.status as 200).send(result.body);
+    },
+  );
+};

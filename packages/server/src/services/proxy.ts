@@ -1,0 +1,139 @@
+import type { Catalogue } from '../connectors/catalogue.ts';
+import { fillTemplate } from '../connectors/schema.ts';
+import type { Vault } from '../crypto/vault.ts';
+import type { Db } from '../db/database.ts';
+import { DomainError, notFound, validationFailed } from '../errors.ts';
+import type { ProxyRequestBody } from '../schemas/proxy.ts';
+import { findAccount } from './accounts.ts';
+import { authMethodOf, effectiveUrls, findIntegration } from './integrations.ts';
+import { buildProviderRequest, sendProviderRequest } from './provider-http.ts';
+import type { ProjectContext } from './tenancy.ts';
+import { freshCredentials } from './token-refresh.ts';
+
+export interface ProxyDeps {
+  db: Db;
+  vault: Vault;
+  catalogue: Catalogue;
+  providerTimeoutMs: number;
+}
+
+export interface ProxyResult {
+  status: number;
+  contentType: string | null;
+  body: Buffer;
+}
+
+/** Provider answers larger than this are refused rather than buffered. */
+export const MAX_PROXY_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Headers a caller may not set: they would replace the account's credentials, leak the caller's own,
+ * or break the framing of the request Plugboard sends.
+ */
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'x-account-id',
+]);
+
+/**
+ * POST /unified/proxy: calls the provider's API as the linked account, with fresh credentials attached
+ * the way the connector says. Only the account's own API host can be reached, and the caller's input
+ * is never treated as a template (a path cannot pull a secret into the URL).
+ */
+export async function proxyRequest(
+  deps: ProxyDeps,
+  project: ProjectContext,
+  accountId: string,
+  input: ProxyRequestBody,
+): Promise<ProxyResult> {
+  const account = await findAccount(deps.db, project.projectId, accountId);
+  if (!account) throw notFound(`Account ${accountId}`);
+  const integration = account.integration_id
+    ? await findIntegration(deps.db, project.projectId, account.integration_id)
+    : undefined;
+  const connector = deps.catalogue.get(account.provider);
+  if (!integration || !connector) {
+    throw new DomainError('unprocessable', 'The auth config of this account is gone; reconnect the account.');
+  }
+  for (const [field, value] of [
+    ['body.url', input.url],
+    ['body.path', input.path],
+  ] as const) {
+    if (value?.includes('{{'))
+      throw validationFailed(`${field} must not contain "{{"`, [`${field}: "{{" not allowed`]);
+  }
+
+  const credentials = await freshCredentials(deps, account);
+  const values = Object.fromEntries(
+    Object.entries({ ...(account.setup_information ?? {}), ...credentials }).map(([k, v]) => [k, String(v)]),
+  );
+  const apiBase = fillTemplate(effectiveUrls(connector, integration).api_base_url, values, { encode: true });
+  const apiOrigin = new URL(apiBase).origin;
+  if (input.url && new URL(input.url).origin !== apiOrigin) {
+    throw validationFailed(
+      `body.url must be on ${connector.name}'s API host for this account (${apiOrigin}).`,
+      [`body.url: must start with ${apiOrigin}`],
+    );
+  }
+  const method = (input.method ?? 'get').toUpperCase();
+  const request = buildProviderRequest(
+    input.url ?? apiBase,
+    input.path ?? '',
+    method,
+    authMethodOf(connector, integration.auth_method),
+    values,
+  );
+  // A path like "//other.host/x" or "/../" is normalised by URL(); whatever it becomes, it stays here.
+  if (new URL(request.url).origin !== apiOrigin) {
+    throw validationFailed('body.path must stay on the account API host.', [
+      'body.path: leaves the API host',
+    ]);
+  }
+  const callerHeaders = Object.fromEntries(
+    Object.entries(input.headers ?? {})
+      .map(([name, value]) => [name.toLowerCase(), value] as const)
+      .filter(([name]) => !RESERVED_HEADERS.has(name)),
+  );
+  // The connector's credential headers win over anything the caller sent under the same name.
+  request.headers = { ...callerHeaders, ...request.headers };
+  let body: string | undefined;
+  if (input.body !== undefined && input.body !== null && method !== 'GET') {
+    body = typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
+    request.headers['content-type'] ??= 'application/json';
+  }
+
+  const response = await sendProviderRequest(request, {
+    timeoutMs: deps.providerTimeoutMs,
+    maxBodyBytes: MAX_PROXY_RESPONSE_BYTES,
+    body,
+  });
+  if (response.truncated) {
+    throw new DomainError(
+      'provider_error',
+      `${connector.name} answered with more than ${MAX_PROXY_RESPONSE_BYTES / 1024 / 1024} MiB; ask for a smaller page.`,
+    );
+  }
+  if (response.status >= 200 && response.status < 300) {
+    return { status: response.status, contentType: response.contentType, body: response.bytes };
+  }
+  const providerResponse = response.body.slice(0, 64 * 1024);
+  // The provider's own 4xx (bad path, missing permission…) keeps its status; anything else is a 502.
+  const passOn = response.status >= 400 && response.status < 500 && response.status !== 401;
+  throw new DomainError(
+    'provider_error',
+    response.status >= 300 && response.status < 400
+      ? `${connector.name} answered with a redirect (HTTP ${response.status}), which the proxy does not follow.`
+      : `${connector.name} answered HTTP ${response.status}.`,
+    { provider_response: providerResponse, ...(passOn ? { status: response.status } : {}) },
+  );
+}
