@@ -63,6 +63,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status = 'pending'`.execute(
     db,
   );
+  // Event deletion (retention pruning) cascades to deliveries and checks for pending ones by event.
+  await db.schema
+    .createIndex('webhook_deliveries_event_idx')
+    .on('webhook_deliveries')
+    .column('event_id')
+    .execute();
+  await db.schema
+    .createIndex('webhook_events_created_idx')
+    .on('webhook_events')
+    .column('created_at')
+    .execute();
   await db.schema
     .createIndex('webhook_deliveries_endpoint_idx')
     .on('webhook_deliveries')
