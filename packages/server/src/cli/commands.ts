@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type Config, loadConfig } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault, VaultError } from '../crypto/vault.ts';
 import { migrateToLatest } from '../db/database.ts';
