@@ -50,16 +50,7 @@ export interface Dispatcher {
 /** A claimed delivery with what sending it needs, read in the claim's transaction. */
 export type ClaimedDelivery = WebhookDeliveryRow & {
   payload: Record<string, unknown>;
-  endpoint: Pick<
-    WebhookEndpointRow,
-    | 'id'
-    | 'project_id'
-    | 'url'
-    | 'enabled'
-    | 'secret_enc'
-    | 'previous_secret_enc'
-    | 'previous_secret_expires_at'
-  >;
+  endpoint: WebhookEndpointRow;
 };
 
 /**
@@ -93,46 +84,20 @@ export async function claimDue(db: Db, limit: number, lease: number): Promise<Cl
       })
       .where('id', 'in', ids)
       .execute();
-    const rows = await tx
+    const deliveries = await tx
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-      .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
       .selectAll('d')
-      .select([
-        'e.payload',
-        'w.project_id',
-        'w.url',
-        'w.enabled',
-        'w.secret_enc',
-        'w.previous_secret_enc',
-        'w.previous_secret_expires_at',
-      ])
+      .select('e.payload')
       .where('d.id', 'in', ids)
       .execute();
-    return rows.map(
-      ({
-        payload,
-        project_id,
-        url,
-        enabled,
-        secret_enc,
-        previous_secret_enc,
-        previous_secret_expires_at,
-        ...d
-      }) => ({
-        ...d,
-        payload,
-        endpoint: {
-          id: d.endpoint_id,
-          project_id,
-          url,
-          enabled,
-          secret_enc,
-          previous_secret_enc,
-          previous_secret_expires_at,
-        },
-      }),
-    );
+    const endpoints = await tx
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', 'in', [...new Set(deliveries.map((d) => d.endpoint_id))])
+      .execute();
+    const byId = new Map(endpoints.map((e) => [e.id, e]));
+    return deliveries.map((d) => ({ ...d, endpoint: byId.get(d.endpoint_id)! }));
   });
 }
 
