@@ -138,9 +138,10 @@ export async function deliver(deps: DispatcherDeps, delivery: ClaimedDelivery): 
     }),
   );
   const giveUp = !result.ok && delivery.attempts >= config.maxAttempts;
+  await finish(db, delivery, result, giveUp, retryDelayMs(delivery.attempts, config.retryBaseMs));
+  // Counted once recorded, so a scrape never shows a send as done while its row is still pending.
   deps.metrics?.webhookDeliveries.inc({ outcome: result.ok ? 'succeeded' : giveUp ? 'failed' : 'retry' });
   deps.metrics?.webhookDuration.observe(result.latencyMs / 1000);
-  await finish(db, delivery, result, giveUp, retryDelayMs(delivery.attempts, config.retryBaseMs));
 }
 
 /** The current secret, then the previous one while its rotation overlap lasts. */
