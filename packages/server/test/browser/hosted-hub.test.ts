@@ -178,7 +178,14 @@ describe('hosted connect page in Chromium', { skip: available === true ? false :
       await popup.getByLabel('Company subdomain').fill('acme');
       await popup.getByLabel(/^API key/).fill(GOOD);
       await popup.getByRole('button', { name: 'Connect', exact: true }).click();
-      await popup.getByRole('heading', { name: 'Connected' }).waitFor();
+      await popup
+        .getByRole('heading', { name: 'Connected' })
+        .waitFor()
+        .catch(async (err: Error) => {
+          // Say what the popup showed instead, so a failure here can be understood from the log.
+          const shown = popup.isClosed() ? '(popup closed)' : await popup.locator('body').innerText();
+          throw new Error(`${err.message}\npopup showed: ${shown}`);
+        });
       await opener.waitForFunction(() => (globalThis as any).messages.length > 0);
       const [message] = await opener.evaluate(() => (globalThis as any).messages);
       const account = (await call(server, 'GET', '/accounts?origin_owner_id=popup-owner', { key })).body[0];
