@@ -11,19 +11,35 @@
  * each) and reports them as a ratio to a bare Fastify JSON route (bench/target.ts) measured in the same
  * run. Bounded: a whole-run deadline stops everything and prints what had finished.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import type { FastifyInstance } from 'fastify';
 import { CompiledQuery, type KyselyPlugin, type QueryId, type RootOperationNode, sql } from 'kysely';
-import pg from 'pg';
-import type { DatabaseHandle, Db } from '../packages/server/src/db/database.ts';
-// Types only: importing values from target.ts would start a server in this process.
-import type { Ready, Backend as TargetBackend, TargetSpec } from './target.ts';
+import type { Db } from '../packages/server/src/db/database.ts';
+import {
+  type Backend as AnyBackend,
+  basicAuth,
+  describeDatabase,
+  envNumber,
+  fixed,
+  listen,
+  log,
+  type Machine,
+  type Measured,
+  machineBefore,
+  machineReport,
+  machineSummary,
+  measure,
+  openBackend,
+  QUIET_ENV,
+  type Ready,
+  round,
+  roundMeasured,
+  Servers,
+  serveChild,
+  startDeadline,
+} from './support.ts';
 
-type Backend = Extract<TargetBackend, 'pglite-memory' | 'postgres'>;
+type Backend = Extract<AnyBackend, 'pglite-memory' | 'postgres'>;
 
 const SECONDS = envNumber('BENCH_SECONDS', 3, 1, 10);
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 20, 1, 200);
@@ -39,14 +55,6 @@ const DEADLINE_MS = envNumber('BENCH_DEADLINE_SECONDS', 480, 10, 1800) * 1000;
 /** After the deadline, the servers get this long to drop their databases before this process exits. */
 const CLEANUP_GRACE_MS = 20_000;
 
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name} must be a number from ${min} to ${max} (got "${process.env[name]}").`);
-  }
-  return value;
-}
-
 function envSizes(name: string, fallback: number[], max: number): number[] {
   const raw = process.env[name];
   if (!raw) return fallback;
@@ -57,8 +65,6 @@ function envSizes(name: string, fallback: number[], max: number): number[] {
   return sizes;
 }
 
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ownerCount = (size: number) => Math.max(1, Math.floor(size / 10));
 
 // ---------------------------------------------------------------------------------------------------
@@ -126,76 +132,6 @@ interface AccountsReady extends Ready {
   seed: SeedTimes;
   /** By query path. */
   explain: Record<string, Explained>;
-}
-
-type ServeMessage = { ready: AccountsReady } | { error: string };
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (!address || typeof address !== 'object') throw new Error('the server has no TCP address');
-  return `http://127.0.0.1:${address.port}`;
-}
-
-/**
- * A new database on DATABASE_URL's server, dropped on close. Copied from bench/target.ts (not exported,
- * and importing it would start its server): the drop waits for the pool's connections to be gone; if some
- * are still there after 10 s (a deadline hit mid-query), it forces them.
- */
-async function openPostgres(): Promise<DatabaseHandle> {
-  const { openDatabase } = await import('../packages/server/src/db/database.ts');
-  const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('DATABASE_URL is needed for the postgres backend');
-  const name = `plugboard_bench_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
-  const drop = () =>
-    withAdmin(adminUrl, async (client) => {
-      let left = 1;
-      for (let i = 0; i < 100 && left > 0; i++) {
-        const { rows } = await client.query<{ n: number }>(
-          'select count(*)::int as n from pg_stat_activity where datname = $1',
-          [name],
-        );
-        left = rows[0]?.n ?? 0;
-        if (left > 0) await sleep(100);
-      }
-      await client.query(`drop database if exists ${name}${left > 0 ? ' with (force)' : ''}`);
-    });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  let handle: DatabaseHandle;
-  try {
-    handle = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory' });
-  } catch (err) {
-    await drop();
-    throw err;
-  }
-  return {
-    ...handle,
-    close: async () => {
-      try {
-        await handle.close();
-      } finally {
-        await drop();
-      }
-    },
-  };
-}
-
-async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function describeDatabase(db: Db, backend: Backend): Promise<string> {
-  const { rows } = await sql<{ server_version: string }>`show server_version`.execute(db);
-  const version = rows[0]?.server_version ?? '?';
-  return backend === 'postgres' ? `PostgreSQL ${version}` : `PGlite (PostgreSQL ${version}), in memory`;
 }
 
 /**
@@ -283,19 +219,14 @@ async function startAccounts(
   const { loadConfig } = await import('../packages/server/src/config.ts');
   const { loadCatalogue } = await import('../packages/server/src/connectors/catalogue.ts');
   const { openVault } = await import('../packages/server/src/crypto/vault.ts');
-  const { migrateToLatest, openDatabase } = await import('../packages/server/src/db/database.ts');
   const { accountListQuery } = await import('../packages/server/src/schemas/accounts.ts');
   const { listAccounts } = await import('../packages/server/src/services/accounts.ts');
   const { createProject, findProjectByApiKey } = await import('../packages/server/src/services/tenancy.ts');
 
   let started = performance.now();
-  const database =
-    spec.backend === 'postgres'
-      ? await openPostgres()
-      : await openDatabase({ databaseUrl: undefined, dataDir: 'memory' });
+  const database = await openBackend(spec.backend);
   onCleanup(() => database.close());
   const { db } = database;
-  await migrateToLatest(db);
   const vault = await openVault(db, randomBytes(32));
   const catalogue = loadCatalogue();
   const main = await createProject(db, { name: 'bench' });
@@ -346,8 +277,7 @@ async function startAccounts(
     };
   }
 
-  // An explicit env, not process.env: LOG_LEVEL or REDIS_URL from the shell must not change the run.
-  const config = loadConfig({ LOG_LEVEL: 'silent', PLUGBOARD_RATE_LIMIT_PER_MINUTE: '100000000' });
+  const config = loadConfig(QUIET_ENV);
   const app = await buildApp({ config, db, vault, catalogue });
   onCleanup(() => app.close());
   return {
@@ -359,122 +289,19 @@ async function startAccounts(
   };
 }
 
-/** Same protocol as bench/target.ts: `{ ready }` or `{ error }`, then serve until 'close'. */
-async function serve(spec: ServeSpec): Promise<void> {
-  const send = (message: ServeMessage) => process.send?.(message);
-  const cleanups: Array<() => Promise<void>> = [];
-  let closing = false;
-  const shutdown = async (code: number) => {
-    if (closing) return;
-    closing = true;
-    let failed = false;
-    // Newest first: the app before its database, the database before dropping it.
-    for (const close of cleanups.reverse()) {
-      await close().catch((err) => {
-        failed = true;
-        console.error('bench server: clean-up failed (a database may be left over):', err);
-      });
-    }
-    process.exit(failed ? 1 : code);
-  };
-  process.on('message', (message) => message === 'close' && void shutdown(0));
-  // The parent died or hit its deadline: still drop the database.
-  process.on('disconnect', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-  try {
-    const ready = await startAccounts(spec, (close) => cleanups.push(close));
-    if (!closing) send({ ready });
-  } catch (err) {
-    if (!closing) send({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    await shutdown(1);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The load generator: children, measuring, report.
 
-const children = new Set<ChildProcess>();
-/** Servers that failed to clean up (a database may be left over); reported at the end. */
-const cleanupFailures: string[] = [];
+/** The servers: bench/target.ts for the baseline, this file with `--serve` for the accounts. */
+const servers = new Servers();
 
-interface Child<R> {
-  ready: R;
-  stop: () => Promise<void>;
-}
-
-function startChild<R>(file: string, args: string[], label: string): Promise<Child<R>> {
-  // fork() reuses this process's execArgv, so `--import tsx` applies to the child as well.
-  const child = fork(file, args, { stdio: 'inherit' });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    child.once('message', (message: { ready: R } | { error: string }) => {
-      if ('ready' in message) resolve({ ready: message.ready, stop: () => stopChild(child, label) });
-      else reject(new Error(`the ${label} server did not start:\n${message.error}`));
-    });
-    child.once('exit', (code) => reject(new Error(`the ${label} server exited early (code ${code})`)));
-  });
-}
-
-/** Asks the child to clean up (drop its database) and waits until it has. */
-function stopChild(child: ChildProcess, label: string): Promise<void> {
-  return new Promise((resolve) => {
-    const exited = (code: number | null) => {
-      if (code !== 0) cleanupFailures.push(`${label} (exit code ${code})`);
-      resolve();
-    };
-    if (child.exitCode !== null) return exited(child.exitCode);
-    child.once('exit', exited);
-    child.send('close');
-  });
-}
-
-interface Measured {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  /** Connection errors and timeouts: requests that got no HTTP answer at all. */
-  errors: number;
-  statusCodes: Record<string, number>;
-}
-
-/** autocannon with a per-response hook; its own histogram rounds to whole milliseconds. */
-function fire(options: autocannon.Options, onResponse?: (ms: number) => void): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
-    if (onResponse) instance.on('response', (_client, _status, _bytes, ms) => onResponse(ms));
-  });
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-async function measure(options: autocannon.Options): Promise<Measured> {
+function measureQuery(options: { url: string; headers?: Record<string, string> }): Promise<Measured> {
   // timeout bounds a single request (20 queued behind one PGlite connection can take a while).
-  const base = { connections: CONNECTIONS, timeout: 20, ...options };
-  await fire({ ...base, duration: WARMUP_SECONDS });
-  const latencies: number[] = [];
-  const started = performance.now();
-  const result = await fire({ ...base, duration: SECONDS }, (ms) => latencies.push(ms));
-  const seconds = (performance.now() - started) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: result.requests.total,
-    // autocannon's own rate is an average of whole-second buckets: too coarse for runs of a few seconds.
-    rps: result.requests.total / seconds,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    statusCodes: Object.fromEntries(
-      Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]),
-    ),
-  };
+  return measure(
+    { connections: CONNECTIONS, timeout: 20, ...options },
+    { duration: WARMUP_SECONDS },
+    SECONDS,
+  );
 }
 
 interface Row extends Measured {
@@ -509,14 +336,9 @@ const results: { bare?: Bare; seeded: Seeded[]; rows: Row[]; problems: string[] 
 
 async function runBare(): Promise<Bare> {
   log(`bare Fastify GET / (${SECONDS} s)`);
-  const spec: TargetSpec = { kind: 'bare' };
-  const target = await startChild<Ready>(
-    fileURLToPath(new URL('./target.ts', import.meta.url)),
-    [JSON.stringify(spec)],
-    'bare Fastify',
-  );
+  const target = await servers.startTarget({ kind: 'bare' }, 'bare Fastify');
   try {
-    return { database: '-', ...(await measure({ url: target.ready.url })) };
+    return { database: '-', ...(await measureQuery({ url: target.ready.url })) };
   } finally {
     await target.stop();
   }
@@ -527,7 +349,7 @@ async function runSize(backend: Backend, size: number, bareRps: number): Promise
   log(`${label}: seeding…`);
   const spec: ServeSpec = { backend, size };
   const started = performance.now();
-  const target = await startChild<AccountsReady>(
+  const target = await servers.start<AccountsReady>(
     fileURLToPath(import.meta.url),
     ['--serve', JSON.stringify(spec)],
     label,
@@ -538,7 +360,7 @@ async function runSize(backend: Backend, size: number, bareRps: number): Promise
       `(insert ${(ready.seed.insertMs / 1000).toFixed(2)} s, analyze ${(ready.seed.analyzeMs / 1000).toFixed(2)} s)`,
   );
   results.seeded.push({ backend, database: ready.database, accounts: size, seed: ready.seed });
-  const headers = { authorization: `Basic ${Buffer.from(`${ready.apiKey}:`).toString('base64')}` };
+  const headers = { authorization: basicAuth(ready.apiKey) };
   try {
     for (const query of queries(size)) {
       // One request first: the answer must be a 200 with exactly the rows the seed implies (no noise).
@@ -551,7 +373,7 @@ async function runSize(backend: Backend, size: number, bareRps: number): Promise
         );
       }
       log(`${label}:   ${query.path} (${SECONDS} s)`);
-      const measured = await measure({ url: `${ready.url}${query.path}`, headers });
+      const measured = await measureQuery({ url: `${ready.url}${query.path}`, headers });
       results.rows.push({
         backend,
         database: ready.database,
@@ -569,10 +391,6 @@ async function runSize(backend: Backend, size: number, bareRps: number): Promise
     await target.stop();
   }
 }
-
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
-const fixed = (n: number | undefined, digits: number) =>
-  n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '-';
 
 function markdownTables(): string {
   const { bare, rows, seeded } = results;
@@ -617,19 +435,7 @@ function markdownTables(): string {
   return lines.join('\n');
 }
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    node: process.version,
-    cpus: cpus.length,
-    cpu: cpus[0]?.model ?? '?',
-    platform: os.platform(),
-    // Other work on the machine skews every figure, the ratios too; the load average makes that visible.
-    loadAverage: os.loadavg().map((n) => round(n, 2)),
-  };
-}
-
-function report(before: ReturnType<typeof machine>, incomplete: boolean): void {
+function report(before: Machine, incomplete: boolean): void {
   const settings = {
     seconds: SECONDS,
     warmupSeconds: WARMUP_SECONDS,
@@ -638,14 +444,8 @@ function report(before: ReturnType<typeof machine>, incomplete: boolean): void {
     noiseAccounts: NOISE_ACCOUNTS,
   };
   if (process.argv.includes('--json')) {
-    const roundMeasured = <T extends Measured>(m: T) => ({
-      ...m,
-      rps: round(m.rps, 1),
-      p50: round(m.p50, 3),
-      p99: round(m.p99, 3),
-    });
     const out = {
-      machine: { ...machine(), loadAverageBefore: before.loadAverage },
+      machine: machineReport(before),
       settings,
       incomplete,
       bare: results.bare && roundMeasured(results.bare),
@@ -663,9 +463,8 @@ function report(before: ReturnType<typeof machine>, incomplete: boolean): void {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
-  const m = machine();
   console.log(
-    `\n${m.cpus} × ${m.cpu}, Node ${m.node}, load average ${before.loadAverage[0]} before and ${m.loadAverage[0]} after; ` +
+    `\n${machineSummary(before)}` +
       `${SECONDS} s per query after ${WARMUP_SECONDS} s of warm-up, ${CONNECTIONS} connections; ` +
       `page_size ${PAGE_SIZE} unless given, ${NOISE_ACCOUNTS} accounts in a second project` +
       `${incomplete ? '; INCOMPLETE (the deadline stopped the run)' : ''}\n`,
@@ -674,28 +473,19 @@ function report(before: ReturnType<typeof machine>, incomplete: boolean): void {
 }
 
 async function main(): Promise<void> {
-  const before = machine();
-  if ((before.loadAverage[0] ?? 0) > before.cpus / 2) {
-    console.warn(
-      `WARNING: the machine is busy (load average ${before.loadAverage[0]} on ${before.cpus} CPUs); figures will be low and noisy.`,
-    );
-  }
+  const before = machineBefore();
   let stopping = false;
-  const deadline = setTimeout(() => {
-    stopping = true;
-    console.error(`bench: still running after ${DEADLINE_MS / 1000} s; stopping and printing what finished.`);
-    report(before, true);
-    // SIGTERM lets each server drop its database before it exits; wait for that, within a grace period.
-    for (const child of children) child.kill('SIGTERM');
-    const giveUp = setTimeout(() => process.exit(2), CLEANUP_GRACE_MS);
-    const poll = setInterval(() => {
-      if (children.size > 0) return;
-      clearInterval(poll);
-      clearTimeout(giveUp);
-      process.exit(2);
-    }, 100);
-  }, DEADLINE_MS);
-  deadline.unref();
+  const cancelDeadline = startDeadline(
+    DEADLINE_MS,
+    'stopping and printing what finished.',
+    () => {
+      stopping = true;
+      report(before, true);
+      // SIGTERM lets each server drop its database before it exits; wait for that, within a grace period.
+      return servers.terminate();
+    },
+    CLEANUP_GRACE_MS,
+  );
 
   const backends: Backend[] = ['pglite-memory'];
   if (process.env.DATABASE_URL) backends.push('postgres');
@@ -711,7 +501,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     throw err;
   }
-  clearTimeout(deadline);
+  cancelDeadline();
   report(before, false);
 
   const failed = results.rows.filter((r) => r.non2xx > 0 || r.errors > 0);
@@ -721,10 +511,11 @@ async function main(): Promise<void> {
     );
   }
   for (const problem of results.problems) console.warn(`WARNING: ${problem}`);
-  for (const label of cleanupFailures)
-    console.warn(`WARNING: the ${label} server did not clean up properly.`);
-  process.exitCode = failed.length || results.problems.length || cleanupFailures.length ? 1 : 0;
+  const cleanupFailed = servers.warnCleanupFailures();
+  process.exitCode = failed.length || results.problems.length || cleanupFailed ? 1 : 0;
 }
 
-if (process.argv[2] === '--serve') await serve(JSON.parse(process.argv[3] ?? '{}') as ServeSpec);
-else await main();
+if (process.argv[2] === '--serve') {
+  const spec = JSON.parse(process.argv[3] ?? '{}') as ServeSpec;
+  await serveChild<AccountsReady>((onCleanup) => startAccounts(spec, onCleanup));
+} else await main();

@@ -20,24 +20,36 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import autocannon from 'autocannon';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type autocannon from 'autocannon';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { buildApp } from '../packages/server/src/app.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { loadCatalogue } from '../packages/server/src/connectors/catalogue.ts';
 import { openVault } from '../packages/server/src/crypto/vault.ts';
-import {
-  type DatabaseHandle,
-  type Db,
-  migrateToLatest,
-  openDatabase,
-} from '../packages/server/src/db/database.ts';
 import { createProject } from '../packages/server/src/services/tenancy.ts';
 import { startDispatcher } from '../packages/server/src/webhooks/dispatcher.ts';
+import {
+  type Backend as AnyBackend,
+  basicAuth,
+  CREATE_SESSION_BODY,
+  describeDatabase,
+  envNumber,
+  fire,
+  fixed,
+  listen,
+  log,
+  machineBefore,
+  machineReport,
+  machineSummary,
+  openBackend,
+  percentile,
+  QUIET_ENV,
+  round,
+  sleep,
+  startBareFastify,
+  startDeadline,
+} from './support.ts';
 
 const EVENTS = envNumber('BENCH_WEBHOOK_EVENTS', 2000, 1, 20_000);
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 16, 1, 100);
@@ -58,28 +70,10 @@ const RUN_DEADLINE_MS = 300_000;
 /** On the run deadline, clean-up gets this long before the process exits anyway. */
 const CLEANUP_GRACE_MS = 15_000;
 
-/** What a typical integrator sends: owner, one category, a little metadata. */
-const CREATE_BODY = JSON.stringify({
-  origin_owner_id: 'customer-1',
-  origin_owner_name: 'Acme',
-  categories: ['hris'],
-  metadata: { source: 'bench' },
-});
+type Backend = Extract<AnyBackend, 'pglite-memory' | 'postgres'>;
 
-type Backend = 'pglite-memory' | 'postgres';
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name} must be a number from ${min} to ${max} (got "${process.env[name]}").`);
-  }
-  return value;
-}
-
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with the payload's event_date. */
 const wallNow = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------------
 // Clean-up: everything opened registers how to close it, so the run deadline can close it too.
@@ -203,103 +197,15 @@ class Receiver {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Databases.
-
-async function openBackend(backend: Backend): Promise<DatabaseHandle> {
-  if (backend === 'postgres') return openPostgres();
-  const handle = await openDatabase({ databaseUrl: undefined, dataDir: 'memory' });
-  await migrateToLatest(handle.db);
-  return handle;
-}
-
-/**
- * A new database on DATABASE_URL's server, dropped on close (as bench/target.ts does: the drop waits for
- * the pool's connections to be gone rather than forcing them, which would crash the process).
- */
-async function openPostgres(): Promise<DatabaseHandle> {
-  const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('DATABASE_URL is needed for the postgres backend');
-  const name = `plugboard_bench_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
-  const drop = () =>
-    withAdmin(adminUrl, async (client) => {
-      for (let i = 0; i < 50; i++) {
-        const { rows } = await client.query<{ n: number }>(
-          'select count(*)::int as n from pg_stat_activity where datname = $1',
-          [name],
-        );
-        if (rows[0]?.n === 0) break;
-        await sleep(100);
-      }
-      await client.query(`drop database if exists ${name}`);
-    });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  let handle: DatabaseHandle;
-  try {
-    handle = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory' });
-    await migrateToLatest(handle.db);
-  } catch (err) {
-    await drop();
-    throw err;
-  }
-  return {
-    ...handle,
-    close: async () => {
-      try {
-        await handle.close();
-      } finally {
-        await drop();
-      }
-    },
-  };
-}
-
-async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function describeDatabase(db: Db, backend: Backend): Promise<string> {
-  const { rows } = await sql<{ server_version: string }>`show server_version`.execute(db);
-  const version = rows[0]?.server_version ?? '?';
-  return backend === 'postgres' ? `PostgreSQL ${version}` : `PGlite (PostgreSQL ${version}), in memory`;
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Measuring.
-
-function fire(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
-  });
-}
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
 
 /** Requests per second of a bare Fastify JSON route, in this process, as the yardstick. */
 async function measureBare(): Promise<number> {
   log(`bare Fastify GET / (${BASELINE_SECONDS} s)`);
-  const app = Fastify({ logger: false });
-  app.get('/', async () => ({ ok: true }));
-  const close = track(() => app.close());
+  const bare = await startBareFastify();
+  const close = track(bare.close);
   try {
-    const url = await listen(app);
-    const base = { url, connections: CONNECTIONS, timeout: 10 };
+    const base = { url: bare.url, connections: CONNECTIONS, timeout: 10 };
     await fire({ ...base, amount: WARMUP_REQUESTS });
     const started = performance.now();
     const result = await fire({ ...base, duration: BASELINE_SECONDS });
@@ -354,13 +260,7 @@ async function runBackend(backend: Backend, bareRps: number): Promise<Row> {
 
     const database = await openBackend(backend);
     closers.push(track(() => database.close()));
-    // An explicit env, not process.env: LOG_LEVEL or REDIS_URL from the shell must not change the run.
-    const config = loadConfig({
-      LOG_LEVEL: 'silent',
-      PLUGBOARD_RATE_LIMIT_PER_MINUTE: '100000000',
-      PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
-      ...WORKER_ENV,
-    });
+    const config = loadConfig({ ...QUIET_ENV, PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback', ...WORKER_ENV });
     const vault = await openVault(database.db, randomBytes(32));
     const app = await buildApp({ config, db: database.db, vault, catalogue: loadCatalogue() });
     closers.push(track(() => app.close()));
@@ -379,10 +279,9 @@ async function runBackend(backend: Backend, bareRps: number): Promise<Row> {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        // StackOne's clients' way: HTTP Basic with the key as username and an empty password.
-        authorization: `Basic ${Buffer.from(`${api_key}:`).toString('base64')}`,
+        authorization: basicAuth(api_key),
       },
-      body: CREATE_BODY,
+      body: CREATE_SESSION_BODY,
       connections: CONNECTIONS,
       timeout: 10,
     };
@@ -470,9 +369,6 @@ async function runBackend(backend: Backend, bareRps: number): Promise<Row> {
 // ---------------------------------------------------------------------------------------------------
 // Report.
 
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
-const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-
 function markdownTable(rows: Row[], bareRps: number): string {
   const lines = [
     '| backend | events | delivered | duplicates | POST/s | delivered/s | overall/s | × bare | lag p50 ms | lag p95 ms | lag p99 ms | lag max ms |',
@@ -487,30 +383,9 @@ function markdownTable(rows: Row[], bareRps: number): string {
   return lines.join('\n');
 }
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    node: process.version,
-    cpus: cpus.length,
-    cpu: cpus[0]?.model ?? '?',
-    platform: os.platform(),
-    loadAverage: os.loadavg().map((n) => round(n, 2)),
-  };
-}
-
 async function main() {
-  const before = machine();
-  if ((before.loadAverage[0] ?? 0) > before.cpus / 2) {
-    console.warn(
-      `WARNING: the machine is busy (load average ${before.loadAverage[0]} on ${before.cpus} CPUs); figures will be low and noisy.`,
-    );
-  }
-  const deadline = setTimeout(() => {
-    console.error(`bench: still running after ${RUN_DEADLINE_MS / 1000} s; stopping.`);
-    setTimeout(() => process.exit(2), CLEANUP_GRACE_MS).unref();
-    void closeEverything().finally(() => process.exit(2));
-  }, RUN_DEADLINE_MS);
-  deadline.unref();
+  const before = machineBefore();
+  const cancelDeadline = startDeadline(RUN_DEADLINE_MS, 'stopping.', closeEverything, CLEANUP_GRACE_MS);
 
   const backends: Backend[] = ['pglite-memory'];
   if (process.env.DATABASE_URL) backends.push('postgres');
@@ -521,7 +396,7 @@ async function main() {
     for (const backend of backends) rows.push(await runBackend(backend, bareRps));
   } finally {
     await closeEverything();
-    clearTimeout(deadline);
+    cancelDeadline();
   }
 
   const config = loadConfig({ ...WORKER_ENV });
@@ -537,7 +412,7 @@ async function main() {
   };
   if (process.argv.includes('--json')) {
     const report = {
-      machine: { ...machine(), loadAverageBefore: before.loadAverage },
+      machine: machineReport(before),
       settings,
       bareRps: round(bareRps, 1),
       rows: rows.map((r) => ({
@@ -556,9 +431,8 @@ async function main() {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    const m = machine();
     console.log(
-      `\n${m.cpus} × ${m.cpu}, Node ${m.node}, load average ${before.loadAverage[0]} before and ${m.loadAverage[0]} after; ` +
+      `\n${machineSummary(before)}` +
         `${EVENTS} events from ${CONNECTIONS} connections after ${WARMUP_REQUESTS} warm-up requests; ` +
         `worker concurrency ${settings.workerConcurrency}, poll ${settings.workerPollMs} ms; ` +
         `baseline ${BASELINE_SECONDS} s; load generator, API, worker and receiver share one process\n`,
