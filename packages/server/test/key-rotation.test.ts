@@ -1,95 +1,23 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { resolveMasterKey } from '../src/crypto/master-key.ts';
-import {
-  accountAad,
-  integrationAad,
-  openVault,
-  type Vault,
-  webhookEndpointAad,
-} from '../src/crypto/vault.ts';
-import { type DatabaseHandle, type Db, migrateToLatest, openDatabase } from '../src/db/database.ts';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { accountAad, openVault, type Vault, webhookEndpointAad } from '../src/crypto/vault.ts';
+import { type DatabaseHandle, type Db, openDatabase } from '../src/db/database.ts';
 import { type RotationProgress, rotateKey } from '../src/services/key-rotation.ts';
 import { backends, createTestDatabase } from './support/backends.ts';
-import { cliEnv, runCli } from './support/cli.ts';
-import { filesContaining } from './support/files.ts';
+import {
+  assertAllReadable,
+  insertAccount,
+  insertIntegration,
+  type Seeded,
+  secret,
+  seedProject,
+  stored,
+} from './support/encrypted-rows.ts';
 
-interface Seeded {
-  table: 'linked_accounts' | 'integrations' | 'webhook_endpoints';
-  id: string;
-  projectId: string;
-  plaintext: string;
-}
-
-const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
-
-async function seedProject(db: Db): Promise<{ organizationId: number; projectId: string }> {
-  const org = await db
-    .insertInto('organizations')
-    .values({ name: 'Rotation Org' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const projectId = `proj_${randomBytes(6).toString('hex')}`;
-  await db
-    .insertInto('projects')
-    .values({ id: projectId, organization_id: Number(org.id), name: 'Rotation' })
-    .execute();
-  return { organizationId: Number(org.id), projectId };
-}
-
-async function insertAccount(
-  db: Db,
-  vault: Vault,
-  project: { organizationId: number; projectId: string },
-): Promise<Seeded> {
-  const id = `acc_${randomBytes(8).toString('hex')}`;
-  const plaintext = JSON.stringify({ access_token: secret('token') });
-  const enc = vault.encrypt(plaintext, accountAad(project.projectId, id));
-  await db
-    .insertInto('linked_accounts')
-    .values({
-      id,
-      organization_id: project.organizationId,
-      project_id: project.projectId,
-      provider: 'attio',
-      origin_owner_id: 'owner',
-      origin_owner_name: 'Owner',
-      status: 'active',
-      credentials_enc: enc.ciphertext,
-      key_version: enc.keyVersion,
-      updated_at: new Date('2024-01-02T03:04:05Z'),
-    })
-    .execute();
-  return { table: 'linked_accounts', id, projectId: project.projectId, plaintext };
-}
-
-async function insertIntegration(db: Db, vault: Vault, project: { projectId: string }): Promise<Seeded> {
-  const id = randomUUID();
-  const plaintext = secret('client-secret');
-  const enc = vault.encrypt(plaintext, integrationAad(project.projectId, id));
-  await db
-    .insertInto('integrations')
-    .values({
-      id,
-      project_id: project.projectId,
-      connector_key: 'hubspot',
-      name: 'HubSpot',
-      auth_method: 'oauth2',
-      active: true,
-      is_default: false,
-      environment: 'production',
-      oauth_client_id: 'client',
-      oauth_client_secret_enc: enc.ciphertext,
-      key_version: enc.keyVersion,
-      updated_at: new Date('2024-01-02T03:04:05Z'),
-    })
-    .execute();
-  return { table: 'integrations', id, projectId: project.projectId, plaintext };
-}
+// rotateKey against a live database: batches, writes from other processes while it runs, rows that do
+// not decrypt or are locked. Rotating a PGlite data directory and the rotate-key command are in
+// key-rotation-data-dir.test.ts.
 
 async function insertWebhookEndpoint(db: Db, vault: Vault, project: { projectId: string }): Promise<Seeded> {
   const id = `whe_${randomBytes(8).toString('hex')}`;
@@ -121,48 +49,6 @@ async function updateAccount(db: Db, vault: Vault, row: Seeded): Promise<void> {
     .execute();
 }
 
-async function stored(db: Db, row: Seeded): Promise<{ enc: string | null; version: number | null }> {
-  if (row.table === 'linked_accounts') {
-    const r = await db
-      .selectFrom('linked_accounts')
-      .select(['credentials_enc as enc', 'key_version as version'])
-      .where('id', '=', row.id)
-      .executeTakeFirstOrThrow();
-    return r;
-  }
-  if (row.table === 'webhook_endpoints') {
-    return db
-      .selectFrom('webhook_endpoints')
-      .select(['secret_enc as enc', 'key_version as version'])
-      .where('id', '=', row.id)
-      .executeTakeFirstOrThrow();
-  }
-  const r = await db
-    .selectFrom('integrations')
-    .select(['oauth_client_secret_enc as enc', 'key_version as version'])
-    .where('id', '=', row.id)
-    .executeTakeFirstOrThrow();
-  return r;
-}
-
-/** Every row decrypts to what was written, with a vault opened afresh (as any other process would). */
-async function assertAllReadable(db: Db, masterKey: Buffer, rows: Seeded[], version?: number) {
-  const reader = await openVault(db, masterKey);
-  for (const row of rows) {
-    const { enc, version: keyVersion } = await stored(db, row);
-    assert.ok(enc, `${row.table} ${row.id} lost its secret`);
-    assert.ok(!enc.includes(row.plaintext), 'plaintext in the stored column');
-    assert.equal(enc.slice(0, enc.indexOf('.')), `v${keyVersion}`, 'key_version matches the envelope');
-    if (version !== undefined) assert.equal(keyVersion, version, `${row.table} ${row.id} key_version`);
-    const aad = {
-      linked_accounts: accountAad,
-      integrations: integrationAad,
-      webhook_endpoints: webhookEndpointAad,
-    }[row.table];
-    assert.equal(await reader.decrypt(enc, aad(row.projectId, row.id)), row.plaintext);
-  }
-}
-
 async function olderRows(db: Db, version: number): Promise<number> {
   const a = await db
     .selectFrom('linked_accounts')
@@ -178,16 +64,6 @@ async function olderRows(db: Db, version: number): Promise<number> {
     .execute();
   return a.length + i.length;
 }
-
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-rotate-'));
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 for (const backend of backends()) {
   describe(`key rotation (${backend})`, () => {
@@ -452,114 +328,5 @@ for (const backend of backends()) {
           }
         }),
     );
-
-    test('the PGlite data files never hold a secret in clear, before or after rotation', {
-      skip: backend !== 'pglite' && 'PGlite only',
-    }, async () => {
-      const dir = tempDir();
-      const rows: Seeded[] = [];
-      const first = await createTestDatabase('pglite', dir);
-      try {
-        const vault = await openVault(first.db, masterKey);
-        const project = await seedProject(first.db);
-        for (let i = 0; i < 3; i++) rows.push(await insertAccount(first.db, vault, project));
-        rows.push(await insertIntegration(first.db, vault, project));
-        await rotateKey(first.db, vault, { batchSize: 2 });
-        await assertAllReadable(first.db, masterKey, rows, 2);
-      } finally {
-        await first.close();
-      }
-      for (const row of rows) {
-        const needle =
-          row.table === 'linked_accounts' ? JSON.parse(row.plaintext).access_token : row.plaintext;
-        assert.deepEqual(filesContaining(dir, needle), [], `${row.table} secret found on disk`);
-      }
-      for (const encoding of ['base64', 'base64url', 'hex'] as const) {
-        assert.deepEqual(filesContaining(dir, masterKey.toString(encoding)), []);
-      }
-      // Reopened from disk with the same master key, every secret is still there.
-      const second = await openDatabase({ databaseUrl: undefined, dataDir: dir });
-      try {
-        await assertAllReadable(second.db, masterKey, rows, 2);
-      } finally {
-        await second.close();
-      }
-    });
-
-    test('plugboard rotate-key, from the command line', async () => {
-      // The CLI gets its database and master key from the environment only, as in production.
-      const dataDir = tempDir();
-      const env = cliEnv(dataDir);
-      const pg = backend === 'postgres' ? await createTestDatabase(backend) : undefined;
-      try {
-        let key: Buffer;
-        const open = async () => pg ?? (await openDatabase({ databaseUrl: undefined, dataDir }));
-        const release = async (h: DatabaseHandle) => {
-          // PGlite: give the data directory back, as a stopped server would.
-          if (h !== pg) await h.close();
-        };
-        if (pg) {
-          key = masterKey;
-          env.DATABASE_URL = pg.url!;
-          env.PLUGBOARD_MASTER_KEY = masterKey.toString('hex');
-        } else {
-          // Zero configuration: the key file in the data directory, created on first use.
-          key = resolveMasterKey({ masterKey: undefined, dataDir }).key;
-        }
-        const rows: Seeded[] = [];
-        const seed = await open();
-        try {
-          await migrateToLatest(seed.db);
-          const vault = await openVault(seed.db, key);
-          const project = await seedProject(seed.db);
-          for (let i = 0; i < 3; i++) rows.push(await insertAccount(seed.db, vault, project));
-          rows.push(await insertIntegration(seed.db, vault, project));
-        } finally {
-          await release(seed);
-        }
-
-        const run = await runCli(['rotate-key', '--json', '--batch-size', '2'], env);
-        assert.equal(run.code, 0, run.stderr);
-        assert.equal(run.stderr, '');
-        assert.deepEqual(JSON.parse(run.stdout), {
-          version: 2,
-          added: true,
-          accounts: 3,
-          integrations: 1,
-          webhook_endpoints: 0,
-          remaining: { accounts: 0, integrations: 0, webhook_endpoints: 0 },
-          failed: [],
-        });
-
-        const finish = await runCli(['rotate-key', '--finish'], env);
-        assert.equal(finish.code, 0, finish.stderr);
-        assert.match(finish.stdout, /^Key version 2 is current; re-encrypted 0 account\(s\), 0 /);
-
-        const wrongKey = { ...env, PLUGBOARD_MASTER_KEY: randomBytes(32).toString('hex') };
-        const wrong = await runCli(['rotate-key'], wrongKey);
-        assert.equal(wrong.code, 1);
-        assert.match(wrong.stderr, /^plugboard: The master key cannot unwrap encryption key version 1/);
-        assert.match(wrong.stderr, /PLUGBOARD_MASTER_KEY/);
-        assert.ok(!wrong.stderr.includes('    at '), 'one clear line, no stack trace');
-
-        if (pg) {
-          const { PLUGBOARD_MASTER_KEY: _unset, ...noKey } = env;
-          const fileKey = await runCli(['rotate-key'], noKey);
-          assert.match(fileKey.stderr, /warning: PLUGBOARD_MASTER_KEY is not set/);
-          assert.equal(fileKey.code, 1, 'a fresh key file does not match this database');
-        }
-
-        const check = await open();
-        try {
-          await assertAllReadable(check.db, key, rows, 2);
-          const keys = await check.db.selectFrom('encryption_keys').select('version').execute();
-          assert.equal(keys.length, 2, 'failed runs added no key');
-        } finally {
-          await release(check);
-        }
-      } finally {
-        await pg?.close();
-      }
-    });
   });
 }
