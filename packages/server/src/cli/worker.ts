@@ -1,8 +1,9 @@
-import pino from 'pino';
+import pino, { type LoggerOptions } from 'pino';
 import type { Config } from '../config.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault, startVaultRefresh } from '../crypto/vault.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
+import { loggerOptions } from '../http/logging.ts';
 import { startDispatcher } from '../webhooks/dispatcher.ts';
 
 /**
@@ -10,7 +11,8 @@ import { startDispatcher } from '../webhooks/dispatcher.ts';
  * Many can run against one PostgreSQL; each delivery is claimed by one of them at a time.
  */
 export async function runWorker(config: Config): Promise<void> {
-  const log = pino({ level: config.logLevel });
+  // The API's logger settings, redaction included: worker errors can carry request details too.
+  const log = pino(loggerOptions(config.logLevel) as LoggerOptions);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
