@@ -144,6 +144,32 @@ const checkSchema = z.strictObject({
 });
 export type CredentialCheck = z.output<typeof checkSchema>;
 
+/** Hub languages besides English that connector files may carry texts for. */
+export const TRANSLATED_LANGUAGES = ['de', 'fr', 'es'] as const;
+
+/** One language's texts: anything left out falls back to the English in the file. */
+const translationSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  notices: z.array(z.string().min(1)).optional(),
+  support_description: z.string().min(1).optional(),
+  /** Auth method labels by method key. */
+  auth_labels: z.record(z.string(), z.string().min(1)).optional(),
+  /** Field texts by field key (the same key means the same field in every auth method). */
+  fields: z
+    .record(
+      z.string(),
+      z.strictObject({
+        label: z.string().min(1).optional(),
+        description: z.string().min(1).optional(),
+        placeholder: z.string().min(1).optional(),
+        /** Select option labels by option value. */
+        options: z.record(z.string(), z.string().min(1)).optional(),
+        validation_message: z.string().min(1).optional(),
+      }),
+    )
+    .optional(),
+});
+
 export const connectorSchema = z
   .strictObject({
     key: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "_" or "-"'),
@@ -172,6 +198,20 @@ export const connectorSchema = z
     check: checkSchema.optional(),
     /** Shown above the credential form. */
     notices: z.array(z.string().min(1)).optional(),
+    /** The provider's API documentation page the facts in this file come from. */
+    docs_url: z.url({ protocol: /^https$/ }).optional(),
+    /** The provider's brand colour, e.g. "#73C41D" (tiles and monogram logos). */
+    brand_color: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/, 'must be a #RRGGBB colour')
+      .optional(),
+    /**
+     * Facts in this file that could not be confirmed from public documentation, one sentence each
+     * (e.g. "check.path: the cheapest authenticated endpoint is not documented"). Never guess silently.
+     */
+    unverified: z.array(z.string().min(1)).optional(),
+    /** Texts shown to end users, per hub language (en is the file itself). */
+    translations: z.partialRecord(z.enum(TRANSLATED_LANGUAGES), translationSchema).optional(),
   })
   .superRefine((connector, ctx) => {
     for (const problem of connectorProblems(connector)) ctx.addIssue({ code: 'custom', ...problem });
