@@ -10,13 +10,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import type { AppContext } from './context.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
+import { connectRedis } from './http/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
@@ -62,15 +62,15 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
 
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
-    : undefined;
-  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
-    ...(redis ? { redis, nameSpace: 'plugboard-rl:' } : {}),
+    // During a Redis outage requests are served without a limit (and the outage is logged) rather than
+    // refused: the limit protects the service, and refusing everything would be the bigger outage.
+    ...(redis ? { redis, nameSpace: 'plugboard-rl:', skipOnError: true } : {}),
     // One bucket per API key (hashed: the key itself must not sit in memory or Redis); per client
     // address for requests without one.
     keyGenerator: (request) => {
