@@ -1,12 +1,12 @@
 import type { Config } from '../config.ts';
 import { startServer } from '../server.ts';
 
-const curlCreateSession = (publicUrl: string, key: string) =>
+const curlCreateSession = (publicUrl: string, lineBreaks: boolean) =>
   [
-    `curl -u "${key}:" -H 'content-type: application/json' \\`,
-    `  -d '{"origin_owner_id":"customer-42","origin_owner_name":"Acme Inc"}' \\`,
-    `  ${publicUrl}/connect_sessions`,
-  ].join('\n');
+    `curl -u "$KEY:" -H 'content-type: application/json'`,
+    `-d '{"origin_owner_id":"customer-42","origin_owner_name":"Acme Inc"}'`,
+    `${publicUrl}/connect_sessions`,
+  ].join(lineBreaks ? ' \\\n  ' : ' ');
 
 /** Shown on the first start only: the key (unless the operator chose it) and how to use it right away. */
 function firstStartText(
@@ -20,10 +20,10 @@ function firstStartText(
     '',
     `    ${created.api_key}`,
     '',
-    'Use it as the HTTP Basic username (empty password) or as a Bearer token. Create a connect link',
-    "(the response's auth_link_url is the page to open):",
+    'Use it as the HTTP Basic username (empty password) or as a Bearer token. With KEY set to it, create a',
+    "connect link (the response's auth_link_url is the page to open):",
     '',
-    curlCreateSession(publicUrl, created.api_key),
+    curlCreateSession(publicUrl, true),
   ].join('\n');
 }
 
@@ -34,7 +34,7 @@ export async function runServe(cfg: Config): Promise<void> {
   });
   // Where to go next, on every start. The CLI can create links too, but with the embedded database only
   // while the server is stopped (one process per data directory), so the curl is the way shown for it.
-  const curl = `curl -u "$KEY:" -H 'content-type: application/json' -d '{"origin_owner_id":"customer-42","origin_owner_name":"Acme Inc"}' ${cfg.publicUrl}/connect_sessions`;
+  const curl = curlCreateSession(cfg.publicUrl, false);
   const howToLink = `POST ${cfg.publicUrl}/connect_sessions with the API key${
     server.database.kind === 'postgres'
       ? ' (or "npx plugboard sessions create --owner-id customer-42 --owner-name Acme")'

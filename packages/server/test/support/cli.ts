@@ -38,11 +38,14 @@ export function runCli(
 
 const servers: ChildProcess[] = [];
 
-/** Starts `plugboard serve` on a free port and waits until /health/live answers (or the process dies). */
+/**
+ * Starts `plugboard serve` on a free port and waits until it has finished starting: /health/live answers
+ * and the start-up line (logged after the first-start key is printed) is out.
+ */
 export async function serveCli(dataDir: string, extra: Record<string, string> = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: cliEnv(dataDir, { HOST: '127.0.0.1', PORT: String(port), ...extra }),
+    env: cliEnv(dataDir, { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...extra }),
     cwd: serverDir,
   });
   servers.push(child);
@@ -62,7 +65,7 @@ export async function serveCli(dataDir: string, extra: Record<string, string> = 
       (r) => r.ok,
       () => false,
     );
-    if (up) break;
+    if (up && output.includes('Plugboard listening on')) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, child, exited, output: () => output };
