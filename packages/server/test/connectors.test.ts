@@ -49,7 +49,14 @@ const REQUIRED = [
  * Authorization-code providers that take no scope parameter: Gusto and Workday set scopes on the
  * registered client, Notion grants access to the pages picked at sign-in.
  */
-const NO_SCOPE_PARAMETER = new Set(['gusto', 'notion', 'workday', 'freeagent', 'exactonline']);
+const NO_SCOPE_PARAMETER = new Set([
+  'gusto',
+  'notion',
+  'workday',
+  'freeagent',
+  'exactonline',
+  'employmenthero',
+]);
 
 describe('connector catalogue: the files', () => {
   test('every file in connectors/ passes the schema, and its key is its file name', () => {
