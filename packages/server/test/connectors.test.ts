@@ -201,7 +201,7 @@ describe('connector catalogue: helpers', () => {
     assert.equal(fillTemplate('Token {{k}}', { k: 'a/b' }), 'Token a/b');
     assert.equal(fillTemplate('{{a}}/token:{{b}}', { a: 'x@y', b: '$&' }), 'x@y/token:$&');
     assert.equal(fillTemplate('no placeholders', {}), 'no placeholders');
-    assert.throws(() => fillTemplate('{{missing}}', {}), /No value for \{\{missing\}\}/);
+    assert.throws(() => fillTemplate('{{missing}}', {}), /no value for \{\{missing\}\}/);
     assert.throws(() => fillTemplate('{{constructor}}', {}), /constructor/, 'no inherited properties');
     assert.deepEqual(placeholdersOf('https://{{host}}/{{ tenant }}/x'), ['host', 'tenant']);
   });
