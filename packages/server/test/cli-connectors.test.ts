@@ -34,6 +34,7 @@ describe('plugboard connectors lint', () => {
       brand_color: 'red',
       categories: ['crm', 'gardening'],
       check: { method: 'GET', path: 'self' },
+      docs_url: undefined,
     });
     const res = await runCli(['connectors', 'lint', broken], cliEnv());
     assert.equal(res.code, 1);
@@ -48,8 +49,9 @@ describe('plugboard connectors lint', () => {
       'brand_color: must be a #RRGGBB colour',
       'categories.1: must be one of "ats", "hris", "hris-legacy", "crm", "iam", "marketing", "lms", "stackone", "documents", "ticketing", "screening", "messaging", "accounting", "scheduling"',
       'check.path: must start with "/"',
+      'docs_url: is required: add it (string)',
     ]);
-    assert.match(res.stderr, /4 problems in 1 file/);
+    assert.match(res.stderr, /5 problems in 1 file/);
   });
 
   test('rules across fields, the file name, JSON syntax and unreadable files are reported too', async () => {
