@@ -130,6 +130,8 @@ export interface ContractStandIn {
   tokenRequests(c: ContractCase): TokenRequest[];
   /** The path (after 127.0.0.1:PORT) the connector's filled template maps to. */
   pathOf(c: ContractCase, template: string, values: Values): string;
+  /** Where the connector's check must land: path and query after 127.0.0.1:PORT. */
+  checkUrl(c: ContractCase, values: Values): URL;
   close(): Promise<void>;
 }
 
@@ -175,13 +177,13 @@ export async function startContractStandIn(): Promise<ContractStandIn> {
       }
     }
     contract.calls.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
-    const apiBase = pathOf(contract, connector.api_base_url, values).replace(/\/+$/, '');
+    const apiBase = apiBaseOf(contract, values);
     const problems = credentialProblems(contract, req, url, values);
     if (problems.length) return send(res, 401, { message: `${REFUSAL_MARK}: ${problems.join('; ')}` });
 
     const check = connector.check;
     if (check) {
-      const expected = new URL(apiBase + fillUrl(check.path, values), 'http://stand-in');
+      const expected = checkUrlOf(contract, values);
       if (url.pathname === expected.pathname && req.method === check.method) {
         const queryProblem = queryMismatch(url.searchParams, expected.searchParams, method, values);
         if (queryProblem) return send(res, 400, { message: `${REFUSAL_MARK}: ${queryProblem}` });
@@ -204,6 +206,11 @@ export async function startContractStandIn(): Promise<ContractStandIn> {
       message: `${REFUSAL_MARK}: no endpoint ${req.method} ${url.pathname}${check ? ` (the check is ${check.method} ${apiBase}${check.path})` : ''}`,
     });
   }
+
+  const apiBaseOf = (contract: Pick<Contract, 'prefix' | 'connector'>, values: Values) =>
+    pathOf(contract, contract.connector.api_base_url, values).replace(/\/+$/, '');
+  const checkUrlOf = (contract: Pick<Contract, 'prefix' | 'connector'>, values: Values) =>
+    new URL(apiBaseOf(contract, values) + fillUrl(contract.connector.check!.path, values), 'http://stand-in');
 
   function authorize(contract: Contract, url: URL, res: ServerResponse) {
     const redirectUri = url.searchParams.get('redirect_uri');
@@ -312,6 +319,7 @@ export async function startContractStandIn(): Promise<ContractStandIn> {
     calls: (c) => contracts.get(prefixOf(c))?.calls ?? [],
     tokenRequests: (c) => contracts.get(prefixOf(c))?.tokenRequests ?? [],
     pathOf: (c, template, values) => pathOf({ prefix: prefixOf(c) }, template, values),
+    checkUrl: (c, values) => checkUrlOf({ prefix: prefixOf(c), connector: c.connector }, values),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
