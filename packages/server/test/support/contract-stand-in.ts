@@ -40,11 +40,20 @@ export function sampleValues(connector: Connector, method: AuthMethod, tag: 'goo
   for (const field of method.fields) {
     const pattern = field.validation ? new RegExp(field.validation.pattern) : undefined;
     const example = (field.placeholder ?? '').replace(/(…|\.\.\.)$/, '').trim();
+    // Distinct per tag, so "good" and "bad" secrets differ, in the shapes keys usually have.
+    const digit = tag === 'good' ? '1' : '2';
+    const hex = tag === 'good' ? 'a' : 'b';
+    const shapes = [
+      ...[16, 24, 32, 40, 48, 64].map((n) => hex.repeat(n)),
+      ...[8, 10, 12, 16].map((n) => digit.repeat(n)),
+      `${digit.repeat(8)}-${digit.repeat(4)}-4${digit.repeat(3)}-8${digit.repeat(3)}-${digit.repeat(12)}`,
+    ];
     const candidates = isSecretField(field)
       ? [
           `${tag}-${connector.key}-${field.key}-0123456789abcdef`,
           `${example}${tag}0123456789abcdef`,
           `${tag}0123456789abcdef`,
+          ...shapes,
         ]
       : [
           ...(field.placeholder ? [field.placeholder] : []),
@@ -52,6 +61,7 @@ export function sampleValues(connector: Connector, method: AuthMethod, tag: 'goo
           `${field.key.replace(/_/g, '-')}-${connector.key}`,
           'acme',
           '1234567',
+          ...shapes,
         ];
     const value = candidates.find((c) => !pattern || pattern.test(c));
     if (value === undefined) {
