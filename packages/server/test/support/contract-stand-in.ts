@@ -350,6 +350,10 @@ function credentialProblems(contract: Contract, req: IncomingMessage, url: URL, 
     const want = fillRaw(template, values);
     if (req.headers[name.toLowerCase()] !== want) problems.push(`header ${name} is not "${want}"`);
   }
+  for (const [name, template] of Object.entries(apply.query ?? {})) {
+    const want = fillRaw(template, values);
+    if (url.searchParams.get(name) !== want) problems.push(`query parameter ${name} is not "${want}"`);
+  }
   if (apply.basic) {
     declared.add('authorization');
     const want = `Basic ${Buffer.from(`${fillRaw(apply.basic.username, values)}:${fillRaw(apply.basic.password, values)}`).toString('base64')}`;
