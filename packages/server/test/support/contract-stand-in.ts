@@ -179,7 +179,12 @@ export async function startContractStandIn(): Promise<ContractStandIn> {
     const { connector, method } = contract;
     const values = { ...contract.good, ...issuedToken(contract) };
     if (method.type === 'oauth2') {
-      if (method.authorization_url && url.pathname === pathOf(contract, method.authorization_url, values)) {
+      // Some providers (Egnyte) use one URL for both: the browser GETs it, the server POSTs the code.
+      if (
+        method.authorization_url &&
+        req.method === 'GET' &&
+        url.pathname === pathOf(contract, method.authorization_url, values)
+      ) {
         return authorize(contract, url, res);
       }
       if (url.pathname === pathOf(contract, method.token_url, values) && req.method === 'POST') {
