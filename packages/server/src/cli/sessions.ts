@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { validationFailed } from '../errors.ts';
+import { webhookPolicy } from '../outbound/address-policy.ts';
 import { connectSessionCreate, DEFAULT_EXPIRES_IN } from '../schemas/connect-sessions.ts';
 import { createConnectSession } from '../services/connect-sessions.ts';
 import { PROJECT_OPTION, positiveInt, print, resolveProject, serviceDeps, withDatabase } from './shared.ts';
@@ -46,7 +47,7 @@ export function sessionCommands(config: () => Config): Command {
         const deps = await serviceDeps(cfg, db);
         const project = await resolveProject(db, flags.project);
         return createConnectSession(
-          { ...deps, webhookPolicy: { allowedRanges: cfg.webhooks.allowedRanges } },
+          { ...deps, webhookPolicy: webhookPolicy(cfg.webhooks.allowedRanges) },
           project,
           parsed.data,
         );

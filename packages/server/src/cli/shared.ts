@@ -5,6 +5,7 @@ import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault } from '../crypto/vault.ts';
 import { type DatabaseHandle, type Db, migrateToLatest, openDatabase } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
+import { providerPolicy } from '../outbound/address-policy.ts';
 import { listProjects, type ProjectContext, projectContext } from '../services/tenancy.ts';
 
 /**
@@ -38,7 +39,8 @@ export async function serviceDeps(config: Config, db: Db) {
     vault: await openVault(db, resolveMasterKey(config).key),
     catalogue: loadCatalogue(),
     publicUrl: config.publicUrl,
-    providerTimeoutMs: config.providerTimeoutMs,
+    // Commands only check URLs against the policy; none calls a provider.
+    outbound: { policy: providerPolicy(config.providerAllowedRanges) },
   };
 }
 
