@@ -13,7 +13,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY packages/server/package.json packages/server/
+COPY packages/server/bin packages/server/bin
 COPY packages/hub/package.json packages/hub/
+# Manifests first, so the dependency layer is reused while only sources change.
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN mkdir /pack && cd packages/server && npm pack --pack-destination /pack

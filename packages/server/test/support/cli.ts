@@ -60,7 +60,10 @@ export async function serveCli(dataDir: string, extra: Record<string, string> = 
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`);
-    if (attempt === 600) throw new Error(`serve did not answer /health/live within a minute:\n${output}`);
+    if (attempt === 600)
+      throw new Error(
+        `serve did not finish starting (/health/live and its "Plugboard listening on" line, logged at LOG_LEVEL info) within a minute:\n${output}`,
+      );
     const up = await fetch(`${url}/health/live`).then(
       (r) => r.ok,
       () => false,
