@@ -45,7 +45,7 @@ export const inboundWebhookRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         tags: ['Inbound events'],
         summary:
           "A provider's event for the account whose trigger token is in the URL; forwarded as account.provider_event",
-        params: z.object({ token: z.string().max(256) }),
+        params: z.object({ token: z.string() }),
         response: {
           202: z.object({ event_id: z.string().nullable() }),
           401: errorResponse,
