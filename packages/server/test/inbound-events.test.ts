@@ -270,6 +270,13 @@ for (const backend of backends()) {
         },
         { type: 'text/plain; charset=utf-8', body: 'plain text ü', expect: 'plain text ü', encoding: 'text' },
         { type: 'application/json', body: '{"n":1}', expect: { n: 1 }, encoding: 'json' },
+        { type: 'application/json; charset=utf-8', body: '{"n":', expect: '{"n":', encoding: 'text' },
+        {
+          type: 'application/cloudevents+json',
+          body: '{"id":"ce-1"}',
+          expect: { id: 'ce-1' },
+          encoding: 'json',
+        },
         {
           type: 'application/octet-stream',
           body: Buffer.from([0xff, 0x00, 0x01]),
@@ -281,8 +288,13 @@ for (const backend of backends()) {
         const res = await providerPosts(trigger, item.body, { 'content-type': item.type });
         assert.equal(res.status, 202, JSON.stringify(res.body));
       }
+      // No body and no content type at all (a ping): forwarded too.
+      assert.equal(
+        (await fetch(`${server.url}/webhooks/inbound/${trigger}`, { method: 'POST' })).status,
+        202,
+      );
       const hooks = await receiver.waitFor(
-        (r) => r.filter((h) => h.json?.account_id === accountId).length === sent.length,
+        (r) => r.filter((h) => h.json?.account_id === accountId).length === sent.length + 1,
       );
       const mine = hooks.filter((h) => h.json?.account_id === accountId);
       for (const item of sent) {
@@ -294,6 +306,11 @@ for (const backend of backends()) {
         assert.equal(hook.json.provider_event.verified, false);
         assert.equal(hook.json.provider, 'attio');
       }
+      const empty = mine.find((h) => h.json.provider_event.content_type === null);
+      assert.deepEqual(
+        { body: empty?.json.provider_event.body, encoding: empty?.json.provider_event.body_encoding },
+        { body: null, encoding: 'none' },
+      );
     });
 
     test('a GitHub account connected without a webhook secret forwards its events marked unverified', async () => {
