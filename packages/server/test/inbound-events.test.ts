@@ -194,6 +194,9 @@ for (const backend of backends()) {
         trigger,
       ])
         assert.ok(!hook.body.includes(secret), `the delivery contains ${secret}`);
+      // The trigger token is a credential of sorts: request logs show the route, not the token.
+      assert.ok(server.logs().includes('/webhooks/inbound/[redacted]'));
+      assert.ok(!server.logs().includes(trigger), 'the logs contain the trigger token');
     });
 
     test('bad, missing and foreign signatures are 401s and leave no event', async () => {
