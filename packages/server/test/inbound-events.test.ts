@@ -556,3 +556,45 @@ describe('inbound signature declarations', () => {
     assert.equal(parseSignedTimestamp('yesterday'), undefined);
   });
 });
+
+describe('inbound rate limit', () => {
+  let server: TestServer;
+  let provider: FakeProvider;
+  before(async () => {
+    provider = await startFakeProvider(() => ({ status: 200, body: { ok: true } }));
+    server = await startTestServer('pglite', { ...WEBHOOK_ENV, PLUGBOARD_RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  after(async () => {
+    await server?.close();
+    await provider?.close();
+  });
+
+  test('each trigger URL has its own bucket, so one busy account does not hold up the others', async () => {
+    const { api_key: key } = await server.newProject();
+    const integration = await call(server, 'POST', '/auth_configs', {
+      key,
+      body: { connector_key: 'attio', urls: { api_base_url: provider.url } },
+    });
+    const triggers: string[] = [];
+    for (const owner of ['busy', 'quiet']) {
+      const session = await call(server, 'POST', '/connect_sessions', {
+        key,
+        body: { origin_owner_id: owner, origin_owner_name: owner },
+      });
+      const res = await call(server, 'POST', '/hub/accounts', {
+        headers: { 'x-hub-session-token': session.body.token, 'x-hub-version': '1' },
+        body: { integration_id: integration.body.id, credentials: { access_token: 'good-0123456789' } },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      triggers.push(session.body.external_trigger_token);
+    }
+    const post = (token: string) =>
+      fetch(`${server.url}/webhooks/inbound/${token}`, { method: 'POST', body: 'x' }).then((r) => r.status);
+    assert.deepEqual(
+      [await post(triggers[0]!), await post(triggers[0]!), await post(triggers[0]!)],
+      [202, 202, 202],
+    );
+    assert.equal(await post(triggers[0]!), 429);
+    assert.equal(await post(triggers[1]!), 202);
+  });
+});
