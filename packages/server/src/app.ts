@@ -30,6 +30,7 @@ import { hubRoutes } from './routes/hub/index.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { proxyRoutes } from './routes/proxy.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
 export interface AppDeps extends AppContext {
@@ -120,6 +121,7 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);
   await app.register(proxyRoutes, ctx);
+  if (config.sandbox) await app.register(sandboxRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;

@@ -35,6 +35,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** The built-in sandbox provider (connectors sandbox and sandbox_oauth, src/sandbox/). */
+  sandbox: boolean;
 }
 
 export interface WebhookConfig {
@@ -97,6 +99,7 @@ const envSchema = z.object({
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   PLUGBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters long').optional(),
   PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
+  PLUGBOARD_SANDBOX: bool.default(true),
   PLUGBOARD_WEBHOOK_ALLOWED_RANGES: z
     .string()
     .default('')
@@ -155,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((u) => u.trim())
       .filter(Boolean),
     metricsToken: e.PLUGBOARD_METRICS_TOKEN,
+    sandbox: e.PLUGBOARD_SANDBOX,
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,
       allowedRanges: e.PLUGBOARD_WEBHOOK_ALLOWED_RANGES,

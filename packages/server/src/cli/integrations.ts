@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
-import { loadCatalogue } from '../connectors/catalogue.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault } from '../crypto/vault.ts';
 import { validationFailed } from '../errors.ts';
+import { loadConfiguredCatalogue } from '../sandbox/setup.ts';
 import { type AuthConfig, authConfigCreate, authConfigUpdate } from '../schemas/auth-configs.ts';
 import {
   createIntegration,
@@ -114,7 +114,7 @@ export function integrationCommands(config: () => Config): Command {
       const deps = {
         db,
         vault: await openVault(db, resolveMasterKey(cfg).key),
-        catalogue: loadCatalogue(),
+        catalogue: loadConfiguredCatalogue(cfg),
         publicUrl: cfg.publicUrl,
       };
       return fn(deps, await projectContext(db, projectId));

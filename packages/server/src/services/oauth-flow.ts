@@ -6,6 +6,7 @@ import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
 import { DomainError, validationFailed } from '../errors.ts';
+import { browserUrl } from '../sandbox/constants.ts';
 import { findUsableSession } from './connect-sessions.ts';
 import { createAttempt, finishAttempt, sessionAttempt } from './connection-attempts.ts';
 import { checkCredentials } from './credential-check.ts';
@@ -131,7 +132,7 @@ export async function startAuthorization(
     ...method.authorize_params,
   };
   for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
-  return { location: authorize.toString(), attemptId: attempt.id };
+  return { location: browserUrl(authorize.toString(), deps.publicUrl), attemptId: attempt.id };
 }
 
 /**
