@@ -12,7 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import type { AppContext } from './context.ts';
+import { type AppContext, createAppContext } from './context.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
@@ -33,14 +33,17 @@ import { proxyRoutes } from './routes/proxy.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
-export interface AppDeps extends AppContext {
+export interface AppDeps extends Omit<AppContext, 'outbound'> {
+  /** Shared with background work of the same process; made (and closed with the app) when absent. */
+  outbound?: AppContext['outbound'];
   /** Where logs go (tests capture them); stdout when absent. */
   logStream?: DestinationStream;
   /** Shared with the webhook worker of the same process; a fresh registry when absent. */
   metrics?: Metrics;
 }
 
-export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promise<FastifyInstance> {
+  const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
   const { config, db } = ctx;
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
@@ -62,6 +65,7 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  if (!deps.outbound) app.addHook('onClose', () => ctx.outbound.close());
 
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })

@@ -12,7 +12,7 @@ import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
 import { enableMockHubspot, location, startMockAuthServer } from './support/oauth.ts';
-import { call, freePort, startTestServer, type TestServer } from './support/server.ts';
+import { call, freePort, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
 
 for (const backend of backends()) {
@@ -44,7 +44,11 @@ for (const backend of backends()) {
       hooks = await startWebhookReceiver();
       server = await startTestServer(
         backend,
-        { PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback', PLUGBOARD_WEBHOOK_POLL_MS: '50' },
+        {
+          ...LOOPBACK_PROVIDERS,
+          PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
+          PLUGBOARD_WEBHOOK_POLL_MS: '50',
+        },
         { webhooks: true },
       );
       key = (await server.newProject()).api_key;

@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../src/crypto/tokens.ts';
 import type { DatabaseHandle } from '../src/db/database.ts';
+import type { InProcessHandler } from '../src/outbound/http-client.ts';
 import { SANDBOX_OAUTH_CLIENT, SANDBOX_ORIGIN } from '../src/sandbox/constants.ts';
 import { type AuthorizeParams, checkAuthorizeRequest, decide } from '../src/sandbox/oauth-server.ts';
-import { createSandboxProvider, type InProcessHandler } from '../src/sandbox/provider.ts';
+import { createSandboxProvider } from '../src/sandbox/provider.ts';
 import { backends, createTestDatabase } from './support/backends.ts';
 
 const PUBLIC_URL = 'http://plugboard.test';

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault } from '../crypto/vault.ts';
 import { validationFailed } from '../errors.ts';
+import { providerPolicy } from '../outbound/address-policy.ts';
 import { loadConfiguredCatalogue } from '../sandbox/setup.ts';
 import { type AuthConfig, authConfigCreate, authConfigUpdate } from '../schemas/auth-configs.ts';
 import {
@@ -116,6 +117,7 @@ export function integrationCommands(config: () => Config): Command {
         vault: await openVault(db, resolveMasterKey(cfg).key),
         catalogue: loadConfiguredCatalogue(cfg),
         publicUrl: cfg.publicUrl,
+        outbound: { policy: providerPolicy(cfg.providerAllowedRanges) },
       };
       return fn(deps, await projectContext(db, projectId));
     });

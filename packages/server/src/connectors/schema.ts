@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../errors.ts';
 import { CATEGORIES } from '../schemas/common.ts';
 
 /**
@@ -31,7 +32,13 @@ export function fillTemplate(
 ): string {
   return template.replace(PLACEHOLDER, (_, key: string) => {
     const value = Object.hasOwn(values, key) ? values[key] : undefined;
-    if (value === undefined) throw new Error(`No value for {{${key}}}`);
+    if (value === undefined) {
+      // Data saved under an older connector file (or an override naming a field the method lacks).
+      throw new DomainError(
+        'unprocessable',
+        `This connection has no value for {{${key}}}; reconnect the account or fix the auth config's URLs.`,
+      );
+    }
     return options.encode ? encodeURIComponent(value) : value;
   });
 }

@@ -11,7 +11,7 @@ export const oauthRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) =
   const deps = {
     ...ctx,
     publicUrl: ctx.config.publicUrl,
-    providerTimeoutMs: ctx.config.providerTimeoutMs,
+    outbound: ctx.outbound,
     oauthRedirectUris: ctx.config.oauthRedirectUris,
   };
   const tags = ['OAuth'];

@@ -1,10 +1,8 @@
 import type { Db } from '../db/database.ts';
+import type { InProcessHandler } from '../outbound/http-client.ts';
 import { SANDBOX_API_KEY } from './constants.ts';
 import { sandboxCompany } from './data.ts';
 import { grantOfAccessToken, tokenEndpoint } from './oauth-server.ts';
-
-/** A web-standard handler: what the outbound client calls instead of the network for the sandbox. */
-export type InProcessHandler = (request: Request) => Promise<Response>;
 
 /** Seed of the API-key connector's company: every `sandbox` account sees the same demo data. */
 const API_KEY_SEED = 'sandbox-api-key';

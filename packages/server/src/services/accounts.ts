@@ -4,6 +4,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
@@ -149,7 +150,7 @@ export async function updateAccount(
 
 /** Beyond the reference: the decrypted credentials, for the integrator's backend to call the provider. */
 export async function getAccountCredentials(
-  deps: AccountDeps & { providerTimeoutMs: number },
+  deps: AccountDeps & { outbound: OutboundClient },
   project: ProjectContext,
   id: string,
 ) {

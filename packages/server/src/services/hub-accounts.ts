@@ -6,6 +6,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { HubAccountCreate } from '../schemas/hub.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
 import { checkCredentials } from './credential-check.ts';
@@ -19,7 +20,7 @@ export interface HubAccountDeps {
   vault: Vault;
   catalogue: Catalogue;
   publicUrl: string;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
 }
 
 /**
@@ -56,20 +57,14 @@ export async function connectAccount(
         tokenUrl: fillTemplate(urls.token_url!, values.settings, { encode: true }),
         clientId: values.settings.client_id ?? values.secrets.client_id ?? '',
         clientSecret: values.secrets.client_secret ?? '',
-        timeoutMs: deps.providerTimeoutMs,
+        outbound: deps.outbound,
       },
       integration.oauth_scopes ?? method.scopes,
     );
     values.secrets = { ...values.secrets, ...tokens };
     values.tokenExpiresAt = tokens.expires_at ? new Date(tokens.expires_at) : null;
   }
-  await checkCredentials(
-    connector,
-    method,
-    urls,
-    { ...values.settings, ...values.secrets },
-    deps.providerTimeoutMs,
-  );
+  await checkCredentials(connector, method, urls, { ...values.settings, ...values.secrets }, deps.outbound);
 
   const account = await saveAccount(deps, session, integration, connector, values);
   return { id: account.id, provider: account.provider };

@@ -6,6 +6,8 @@ import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
 import { DomainError, validationFailed } from '../errors.ts';
+import { checkUrl } from '../outbound/address-policy.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import { browserUrl } from '../sandbox/constants.ts';
 import { findUsableSession } from './connect-sessions.ts';
 import { createAttempt, finishAttempt, sessionAttempt } from './connection-attempts.ts';
@@ -15,13 +17,14 @@ import { allowedIntegration } from './hub-connectors.ts';
 import { validateFormValues } from './hub-form.ts';
 import { authMethodOf, effectiveUrls, oauthClientOf } from './integrations.ts';
 import { exchangeCode, ProviderOAuthError } from './oauth-client.ts';
+import { providerCallError } from './provider-http.ts';
 
 export interface OAuthDeps {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
   publicUrl: string;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
   oauthRedirectUris: string[];
 }
 
@@ -132,7 +135,16 @@ export async function startAuthorization(
     ...method.authorize_params,
   };
   for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
-  return { location: browserUrl(authorize.toString(), deps.publicUrl), attemptId: attempt.id };
+  const location = browserUrl(authorize.toString(), deps.publicUrl);
+  // The browser is sent there, not the server, but a tenant must not be able to aim end users' browsers
+  // at the operator's network either: the same policy as for server-side calls. The sandbox's consent
+  // page is the exception: browserUrl moved it onto Plugboard's own public URL.
+  if (location === authorize.toString()) {
+    await checkUrl(location, deps.outbound.policy, 'authorization URL').catch((err) => {
+      throw providerCallError(err, location, 0);
+    });
+  }
+  return { location, attemptId: attempt.id };
 }
 
 /**
@@ -192,7 +204,7 @@ export async function completeAuthorization(deps: OAuthDeps, callback: URLSearch
       authorizationUrl: fillTemplate(urls.authorization_url!, settings, { encode: true }),
       clientId: client.client_id,
       clientSecret: client.client_secret,
-      timeoutMs: deps.providerTimeoutMs,
+      outbound: deps.outbound,
     };
     const verifier = await deps.vault.decrypt(row.code_verifier_enc, stateAad(stateHash));
     const tokens = await exchangeCode(endpoint, callback, state!, callbackUrl(deps.publicUrl), verifier);
@@ -201,7 +213,7 @@ export async function completeAuthorization(deps: OAuthDeps, callback: URLSearch
       method,
       urls,
       { ...settings, access_token: tokens.access_token },
-      deps.providerTimeoutMs,
+      deps.outbound,
     );
     const account = await saveAccount(deps, session, integration, connector, {
       secrets: { ...tokens },

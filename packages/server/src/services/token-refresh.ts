@@ -5,6 +5,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
 import {
@@ -18,7 +19,7 @@ export interface RefreshDeps {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
 }
 
 /** Refresh this long before expiry, so a token handed out still works for a while. */
@@ -179,7 +180,7 @@ async function tokenEndpointFor(
     tokenUrl: fillTemplate(effectiveUrls(connector, integration).token_url!, settings, { encode: true }),
     clientId: client.client_id,
     clientSecret: client.client_secret,
-    timeoutMs: deps.providerTimeoutMs,
+    outbound: deps.outbound,
   };
 }
 
