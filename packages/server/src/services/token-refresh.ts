@@ -7,6 +7,7 @@ import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
+import { withAccountLock } from './account-lock.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
 import {
   clientCredentialsTokens,
@@ -33,7 +34,7 @@ const needsRefresh = (row: Pick<LinkedAccountRow, 'token_expires_at'>, now = Dat
 /**
  * Returns the account's credentials, refreshing OAuth tokens first when they are about to expire.
  *
- * Safe across processes: the refresh runs under the account row's lock (SELECT … FOR UPDATE), and the
+ * Safe across processes: the refresh runs under the account's lock (withAccountLock), and the
  * credentials are re-read after the lock is taken, so a process that waited behind another's refresh
  * finds fresh tokens and does not call the provider again. An invalid_grant is checked against the
  * stored refresh token: if it changed meanwhile, another refresh rotated it and its result is used.
@@ -49,13 +50,7 @@ export async function freshCredentials(
   // Resolved before taking the lock: PGlite has one connection, which the transaction will hold.
   const endpoint = await tokenEndpointFor(deps, row, await read(row.credentials_enc));
 
-  const outcome = await deps.db.transaction().execute(async (tx) => {
-    const locked = await tx
-      .selectFrom('linked_accounts')
-      .selectAll()
-      .where('id', '=', row.id)
-      .forUpdate()
-      .executeTakeFirst();
+  const outcome = await withAccountLock(deps.db, row.id, async ({ row: locked, atomically }) => {
     if (!locked) throw new DomainError('not_found', `Account ${row.id} was deleted.`);
     // decryptSync: no key-ring lookup may run inside the transaction (PGlite has one connection).
     const current = (
@@ -69,21 +64,23 @@ export async function freshCredentials(
           ? { ...current, ...(await clientCredentialsTokens(endpoint, endpoint.scopes)) }
           : await refreshTokens(endpoint, current);
       const encrypted = deps.vault.encryptJson(next, aad);
-      const refreshed = await tx
-        .updateTable('linked_accounts')
-        .set({
-          credentials_enc: encrypted.ciphertext,
-          key_version: encrypted.keyVersion,
-          token_expires_at: next.expires_at ? new Date(next.expires_at) : null,
-          refresh_failures: 0,
-          status: 'active',
-          status_reasons: null,
-          updated_at: sql<Date>`now()` as never,
-        })
-        .where('id', '=', row.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      if (locked.status === 'expired') await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
+      await atomically(async (tx) => {
+        const refreshed = await tx
+          .updateTable('linked_accounts')
+          .set({
+            credentials_enc: encrypted.ciphertext,
+            key_version: encrypted.keyVersion,
+            token_expires_at: next.expires_at ? new Date(next.expires_at) : null,
+            refresh_failures: 0,
+            status: 'active',
+            status_reasons: null,
+            updated_at: sql<Date>`now()` as never,
+          })
+          .where('id', '=', row.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (locked.status === 'expired') await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
+      });
       return { credentials: next };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
