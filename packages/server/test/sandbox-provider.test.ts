@@ -246,7 +246,7 @@ for (const backend of backends()) {
       assert.deepEqual(raced.map((r) => r.status).sort(), [200, 400]);
     });
 
-    test('failing refreshes fail with 503 and leave the refresh token usable', async () => {
+    test('failing refreshes fail with temporarily_unavailable and leave the refresh token usable', async () => {
       const first = await tokens();
       const { grant_id } = await database.db
         .selectFrom('sandbox_oauth_tokens')
@@ -261,7 +261,7 @@ for (const backend of backends()) {
       const refresh = () => token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
       for (let i = 0; i < 2; i++) {
         const failed = await refresh();
-        assert.equal(failed.status, 503);
+        assert.equal(failed.status, 400);
         assert.equal(failed.json.error, 'temporarily_unavailable');
       }
       assert.equal((await refresh()).status, 200, 'the third one works with the same token');

@@ -104,7 +104,7 @@ const sandboxControlRoutes: FastifyPluginAsyncZod<AppContext> = async (api, { db
     {
       schema: {
         ...byAccount,
-        summary: "Make a sandbox_oauth account's next token refreshes fail (503 from the sandbox)",
+        summary: "Make a sandbox_oauth account's next token refreshes fail (temporarily_unavailable)",
         description:
           'Three failures in a row mark the account expired and send account.refresh_failed; the first refresh that works again sends account.refresh_recovered. Pair with expire_token to refresh at once.',
         body: failNextRefreshBody.optional(),

@@ -48,7 +48,7 @@ async function grantOf(deps: ControlDeps, project: ProjectContext, accountId: st
   return { account, grantId: token.grant_id };
 }
 
-/** The next `count` refreshes of the account's token fail with a 503 from the sandbox. */
+/** The next `count` refreshes of the account's token fail (temporarily_unavailable; the token stays good). */
 export async function failNextRefresh(
   deps: ControlDeps,
   project: ProjectContext,

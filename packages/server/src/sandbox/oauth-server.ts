@@ -200,7 +200,8 @@ async function refresh(db: Db, refreshToken: string): Promise<TokenAnswer> {
       'The refresh token is unknown, expired or was already used (tokens rotate).',
     );
   }
-  // A failure asked for through fail_next_refresh: an outage, so the refresh token stays good.
+  // A failure asked for through fail_next_refresh. Like an outage the refresh token stays good, but it
+  // is a 400 with an OAuth error body so that the account's status reason says what happened.
   const failing = await db
     .updateTable('sandbox_oauth_grants')
     .set({ failing_refreshes: sql<number>`failing_refreshes - 1` as never })
@@ -210,7 +211,7 @@ async function refresh(db: Db, refreshToken: string): Promise<TokenAnswer> {
     .executeTakeFirst();
   if (failing) {
     return oauthError(
-      503,
+      400,
       'temporarily_unavailable',
       `The sandbox failed this refresh on purpose (fail_next_refresh; ${failing.failing_refreshes} more to fail).`,
     );
