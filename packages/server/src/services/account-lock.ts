@@ -47,8 +47,8 @@ export async function withAccountLock<T>(
 const queues = new WeakMap<Db, Map<string, Promise<void>>>();
 
 async function inProcessLock<T>(db: Db, key: string, fn: () => Promise<T>): Promise<T> {
-  let byKey = queues.get(db);
-  if (!byKey) queues.set(db, (byKey = new Map()));
+  const byKey = queues.get(db) ?? new Map<string, Promise<void>>();
+  queues.set(db, byKey);
   const previous = byKey.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {

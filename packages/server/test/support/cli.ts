@@ -38,9 +38,16 @@ export function runCli(
 
 const servers: ChildProcess[] = [];
 
-/** Starts `plugboard serve` on a free port and waits until /health/live answers (or the process dies). */
-export async function serveCli(dataDir: string, extra: Record<string, string> = {}) {
-  const port = await freePort();
+/**
+ * Starts `plugboard serve` on a free port (or the one given, e.g. to build PLUGBOARD_PUBLIC_URL from it)
+ * and waits until /health/live answers (or the process dies).
+ */
+export async function serveCli(
+  dataDir: string,
+  extra: Record<string, string> = {},
+  options: { port?: number } = {},
+) {
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [bin, 'serve'], {
     env: cliEnv(dataDir, { HOST: '127.0.0.1', PORT: String(port), ...extra }),
     cwd: serverDir,
