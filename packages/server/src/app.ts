@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type AppContext, createAppContext } from './context.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
+import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
@@ -71,16 +72,27 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
     : undefined;
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  app.decorate(
+    'authThrottle',
+    new AuthThrottle(redis ? redisFailureStore(redis) : memoryFailureStore(), config.authFailures, (err) =>
+      app.log.warn({ err }, 'failed-authentication counters unavailable; not throttling meanwhile'),
+    ),
+  );
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
+    // After authentication: failed attempts are throttled by the auth hooks before any lookup, so these
+    // buckets only ever hold checked identities and cannot be multiplied with made-up keys.
+    hook: 'preHandler',
     ...(redis ? { redis, nameSpace: 'plugboard-rl:' } : {}),
-    // One bucket per API key (hashed: the key itself must not sit in memory or Redis); per client
-    // address for requests without one.
+    // One bucket per valid API key (hashed: the key itself must not sit in memory or Redis), per hub
+    // session, else per client address.
     keyGenerator: (request) => {
-      const key = apiKeyFromHeader(request.headers.authorization);
-      return key ? `k:${createHash('sha256').update(key).digest('base64url')}` : `ip:${request.ip}`;
+      const key = request.project ? apiKeyFromHeader(request.headers.authorization) : undefined;
+      if (key) return `k:${createHash('sha256').update(key).digest('base64url')}`;
+      if (request.hubSession) return `s:${request.hubSession.id}`;
+      return `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) => ({
       ...errorBody(

@@ -42,6 +42,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** The built-in sandbox provider (connectors sandbox and sandbox_oauth, src/sandbox/). */
   sandbox: boolean;
+  /** Failed authentication allowed per client address and per presented credential, per window. */
+  authFailures: { perAddress: number; perCredential: number; windowMs: number };
 }
 
 export interface WebhookConfig {
@@ -117,6 +119,9 @@ const envSchema = z.object({
   PLUGBOARD_OAUTH_REDIRECT_URIS: z.string().default(''),
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   PLUGBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters long').optional(),
+  PLUGBOARD_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+  PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number().int().min(1).default(10),
+  PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
   PLUGBOARD_SANDBOX: bool.default(true),
   PLUGBOARD_WEBHOOK_ALLOWED_RANGES: rangeList,
@@ -169,6 +174,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     metricsToken: e.PLUGBOARD_METRICS_TOKEN,
     sandbox: e.PLUGBOARD_SANDBOX,
+    authFailures: {
+      perAddress: e.PLUGBOARD_AUTH_FAILURES_PER_ADDRESS,
+      perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,
+      windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,
       allowedRanges: e.PLUGBOARD_WEBHOOK_ALLOWED_RANGES,

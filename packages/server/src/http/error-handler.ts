@@ -37,11 +37,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       const status = error.details.status ?? STATUS_BY_CODE[error.code];
-      const { errors, provider_response } = error.details;
+      const { errors, provider_response, retryAfterSeconds, status_reasons } = error.details;
       const extra = {
         ...(errors?.length ? { errors } : {}),
         ...(provider_response !== undefined ? { provider_response } : {}),
+        ...(status_reasons !== undefined ? { status_reasons } : {}),
       };
+      if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
       return reply.status(status).send(errorBody(status, error.message, extra));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
+import { DomainError } from '../errors.ts';
 import { completeAuthorization, startAuthorization } from '../services/oauth-flow.ts';
 
 /**
@@ -38,7 +39,16 @@ export const oauthRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) =
       },
     },
     async (request, reply) => {
-      const { location } = await startAuthorization(deps, request.params.integration_id, request.query);
+      // The session token travels in the query here: failed tokens are throttled like the hub's header.
+      const token = request.query.token || undefined;
+      await app.authThrottle.check(request, 'session_token', token);
+      const { location } = await startAuthorization(deps, request.params.integration_id, request.query).catch(
+        async (err) => {
+          if (err instanceof DomainError && err.code === 'unauthorized')
+            await app.authThrottle.recordFailure(request, 'session_token', token);
+          throw err;
+        },
+      );
       return reply
         .header('referrer-policy', 'no-referrer')
         .header('cache-control', 'no-store')
