@@ -193,6 +193,16 @@ for (const backend of backends()) {
       assert.equal(page.status, 400);
       assert.match(await page.text(), /Unknown client_id/);
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      // Malformed input gets the usual 400 error body, never a 500.
+      const twice = await fetch(`${server.url}/sandbox/oauth/authorize?state=a&state=b`);
+      assert.equal(twice.status, 400);
+      const undecided = await fetch(`${server.url}/sandbox/oauth/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'client_id=plugboard-sandbox',
+      });
+      assert.equal(undecided.status, 400);
+      assert.match((await undecided.json()).message, /decision/);
     });
   });
 }

@@ -13,6 +13,8 @@ import {
   failNextRefreshBody,
   failNextRefreshResult,
   sandboxAccountParams,
+  sandboxAuthorizeQuery,
+  sandboxConsentForm,
 } from '../schemas/sandbox.ts';
 
 /**
@@ -43,7 +45,6 @@ export const sandboxRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
       )
       .send(body);
   const tags = ['Sandbox'];
-  const authorizeQuery = z.record(z.string(), z.string().max(2048));
 
   app.get(
     `${SANDBOX_ROUTE_PREFIX}/oauth/authorize`,
@@ -51,11 +52,15 @@ export const sandboxRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
       schema: {
         tags,
         summary: "The sandbox's consent page (where sandbox_oauth sends the browser)",
-        querystring: authorizeQuery,
+        querystring: sandboxAuthorizeQuery,
         response: {
           200: z.string().describe('The consent page (HTML) with Allow and Deny'),
           302: z.null().describe('Back to the redirect URI with error=… for a malformed request'),
-          400: z.string().describe('An error page (HTML) for a wrong client_id or redirect_uri'),
+          400: z
+            .union([z.string(), errorResponse])
+            .describe(
+              'An error page (HTML) for a wrong client_id or redirect_uri; JSON for a malformed query',
+            ),
         },
       },
     },
@@ -74,10 +79,14 @@ export const sandboxRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         tags,
         summary: 'Allow or Deny on the consent page: back to the redirect URI with a code or access_denied',
         consumes: ['application/x-www-form-urlencoded'],
-        body: authorizeQuery,
+        body: sandboxConsentForm,
         response: {
           303: z.null().describe('Back to the redirect URI'),
-          400: z.string().describe('An error page (HTML)'),
+          400: z
+            .union([z.string(), errorResponse])
+            .describe(
+              'An error page (HTML) for a wrong client_id or redirect_uri; JSON for a malformed form',
+            ),
         },
       },
     },

@@ -26,3 +26,23 @@ export const expireTokenResult = z
     id: 'SandboxExpireTokenResult',
     example: { account_id: 'acc_4f1c…', token_expires_at: '2026-11-30T13:00:00.000Z' },
   });
+
+const param = (description: string) => z.string().max(2048).optional().describe(description);
+
+/**
+ * An authorization request as the sandbox's consent page receives it. Every field is optional here:
+ * the sandbox checks them itself, to answer the OAuth way (an error page, or error=… on the redirect).
+ */
+export const sandboxAuthorizeQuery = z.object({
+  response_type: param('Always "code"'),
+  client_id: param('The built-in client, "plugboard-sandbox"'),
+  redirect_uri: param("Plugboard's OAuth callback, <PLUGBOARD_PUBLIC_URL>/connect/oauth2/callback"),
+  state: param('Returned unchanged'),
+  scope: param('Space-separated: employees:read, tickets:read (both when absent)'),
+  code_challenge: param('PKCE S256 challenge (required)'),
+  code_challenge_method: param('Always "S256"'),
+});
+
+export const sandboxConsentForm = sandboxAuthorizeQuery.extend({
+  decision: z.enum(['allow', 'deny']).describe('The button the user pressed'),
+});
