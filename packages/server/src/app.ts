@@ -13,10 +13,12 @@ import {
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type AppContext, createAppContext } from './context.ts';
+import { validationFailed } from './errors.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
 import { loggerOptions } from './http/logging.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -60,9 +62,18 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   // body; an empty JSON body therefore means "no body" (routes that need one still reject it).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    if (jsonDepth(body as string, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      return done(
+        validationFailed(`The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`, [
+          `body: nested more than ${MAX_JSON_DEPTH} levels`,
+        ]),
+      );
+    }
+    return parseJson(request, body as string, done);
+  });
+  registerInputGuards(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);

@@ -216,7 +216,7 @@ describe('connector catalogue: broken files fail loudly', () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const broken: [file: string, content: unknown, problem: RegExp][] = [
-    ['typo.json', '{ "key": ', /typo\.json: not valid JSON/],
+    ['typo.json', '{ "key": ', /typo\.json: \(file\): is not valid JSON/],
     [
       'badcategory.json',
       { ...good, key: 'badcategory', categories: ['nope'] },

@@ -117,7 +117,7 @@ for (const backend of backends()) {
       assert.equal(attempts[0].status, 'error');
     });
 
-    test('refresh levers: three failed refreshes expire the account, the next one recovers it', async () => {
+    test('refresh levers: an outage keeps the account active, a refusal expires it, a retry recovers it', async () => {
       const hook = await call(server, 'POST', '/webhook_endpoints', {
         key,
         body: {
@@ -126,37 +126,47 @@ for (const backend of backends()) {
         },
       });
       assert.equal(hook.status, 201, JSON.stringify(hook.body));
-      const before = (await call(server, 'GET', `/accounts/${oauthAccount}/credentials`, { key })).body;
+      const lever = (name: string, body?: unknown) =>
+        call(server, 'POST', `/sandbox/accounts/${oauthAccount}/${name}`, { key, body });
+      const credentials = () => call(server, 'GET', `/accounts/${oauthAccount}/credentials`, { key });
+      const account = async () => (await call(server, 'GET', `/accounts/${oauthAccount}`, { key })).body;
+      const before = (await credentials()).body;
 
-      const fail = await call(server, 'POST', `/sandbox/accounts/${oauthAccount}/fail_next_refresh`, {
-        key,
-        body: { count: 3 },
+      // An outage (503 from the sandbox): retried later, the account stays active, no event.
+      const outage = await lever('fail_next_refresh', { error: 'temporarily_unavailable' });
+      assert.deepEqual(outage.body, {
+        account_id: oauthAccount,
+        failing_refreshes: 1,
+        error: 'temporarily_unavailable',
       });
-      assert.deepEqual(fail.body, { account_id: oauthAccount, failing_refreshes: 3 });
-      const expire = await call(server, 'POST', `/sandbox/accounts/${oauthAccount}/expire_token`, { key });
-      assert.equal(expire.status, 200, JSON.stringify(expire.body));
+      assert.equal((await lever('expire_token')).status, 200);
+      const waiting = await credentials();
+      assert.equal(waiting.status, 503, JSON.stringify(waiting.body));
+      assert.ok(Number(waiting.headers.get('retry-after')) > 0);
+      assert.equal((await account()).status, 'active');
 
-      // The next use refreshes first, and the refresh fails: the proxy says why instead of calling.
+      // A refusal (invalid_grant): the account is expired at once and says why.
+      assert.equal((await lever('fail_next_refresh', { count: 1 })).body.error, 'invalid_grant');
+      const refused = await call(server, 'POST', `/accounts/${oauthAccount}/refresh`, { key });
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      const expired = await account();
+      assert.equal(expired.status, 'expired');
+      assert.equal(expired.status_reasons[0].code, 'refresh_failed');
+      assert.match(expired.status_reasons[0].description, /invalid_grant/);
+      assert.equal((await credentials()).status, 409, 'needs reconnecting until a retry works');
+
+      // The sandbox kept the refresh token good: the next refresh tried works and restores the account.
+      const recovered = await call(server, 'POST', `/accounts/${oauthAccount}/refresh`, { key });
+      assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
+      const after = (await credentials()).body;
+      assert.notEqual(after.credentials.refresh_token, before.credentials.refresh_token, 'rotated');
+      assert.equal((await account()).status, 'active');
       const proxied = await call(server, 'POST', '/unified/proxy', {
         key,
         body: { path: '/me' },
         headers: { 'x-account-id': oauthAccount },
       });
-      assert.equal(proxied.status, 400, JSON.stringify(proxied.body));
-      assert.match(proxied.body.message, /temporarily_unavailable/);
-      for (let i = 0; i < 2; i++) {
-        const res = await call(server, 'GET', `/accounts/${oauthAccount}/credentials`, { key });
-        assert.ok(res.status >= 400, JSON.stringify(res.body));
-      }
-      const expired = (await call(server, 'GET', `/accounts/${oauthAccount}`, { key })).body;
-      assert.equal(expired.status, 'expired');
-      assert.equal(expired.status_reasons[0].code, 'refresh_failed');
-      assert.match(expired.status_reasons[0].description, /temporarily_unavailable/);
-
-      const recovered = await call(server, 'GET', `/accounts/${oauthAccount}/credentials`, { key });
-      assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
-      assert.notEqual(recovered.body.credentials.refresh_token, before.credentials.refresh_token, 'rotated');
-      assert.equal((await call(server, 'GET', `/accounts/${oauthAccount}`, { key })).body.status, 'active');
+      assert.equal(proxied.status, 200, 'the new token works');
 
       const deliveries = (await call(server, 'GET', `/webhook_endpoints/${hook.body.id}/deliveries`, { key }))
         .body.data as { event_type: string }[];
@@ -179,11 +189,13 @@ for (const backend of backends()) {
         (await call(server, 'POST', `/sandbox/accounts/${oauthAccount}/expire_token`)).status,
         401,
       );
-      const tooMany = await call(server, 'POST', `/sandbox/accounts/${oauthAccount}/fail_next_refresh`, {
-        key,
-        body: { count: 0 },
-      });
-      assert.equal(tooMany.status, 400);
+      for (const body of [{ count: 0 }, { error: 'server_error' }]) {
+        const bad = await call(server, 'POST', `/sandbox/accounts/${oauthAccount}/fail_next_refresh`, {
+          key,
+          body,
+        });
+        assert.equal(bad.status, 400, JSON.stringify(body));
+      }
     });
 
     test('the consent page refuses a foreign client or redirect URI, and cannot be framed', async () => {
@@ -202,7 +214,7 @@ for (const backend of backends()) {
         body: 'client_id=plugboard-sandbox',
       });
       assert.equal(undecided.status, 400);
-      assert.match((await undecided.json()).message, /decision/);
+      assert.match(((await undecided.json()) as { message: string }).message, /decision/);
     });
   });
 }

@@ -91,6 +91,9 @@ for (const backend of backends()) {
       assert.equal(wrong.json.error, 'invalid_api_key');
       assert.match(wrong.json.message, /Use "sandbox-good"/);
 
+      const index = await get('/', { 'x-api-key': 'sandbox-good' });
+      assert.ok(index.json.endpoints.includes('GET /employees'), 'docs_url answers with the endpoints');
+
       const none = await get('/employees');
       assert.equal(none.status, 401);
       assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -246,25 +249,35 @@ for (const backend of backends()) {
       assert.deepEqual(raced.map((r) => r.status).sort(), [200, 400]);
     });
 
-    test('failing refreshes fail with temporarily_unavailable and leave the refresh token usable', async () => {
+    test('refreshes made to fail: invalid_grant or a 503 outage, the refresh token stays usable', async () => {
       const first = await tokens();
       const { grant_id } = await database.db
         .selectFrom('sandbox_oauth_tokens')
         .select('grant_id')
         .where('token_hash', '=', hashSecret(first.refresh_token))
         .executeTakeFirstOrThrow();
-      await database.db
-        .updateTable('sandbox_oauth_grants')
-        .set({ failing_refreshes: 2 })
-        .where('id', '=', grant_id)
-        .execute();
-      const refresh = () => token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+      const failNext = (count: number, error: 'invalid_grant' | 'temporarily_unavailable') =>
+        database.db
+          .updateTable('sandbox_oauth_grants')
+          .set({ failing_refreshes: count, failing_refresh_error: error })
+          .where('id', '=', grant_id)
+          .execute();
+      const refresh = (t: string) => token({ grant_type: 'refresh_token', refresh_token: t });
+      await failNext(2, 'invalid_grant');
       for (let i = 0; i < 2; i++) {
-        const failed = await refresh();
+        const failed = await refresh(first.refresh_token);
         assert.equal(failed.status, 400);
-        assert.equal(failed.json.error, 'temporarily_unavailable');
+        assert.equal(failed.json.error, 'invalid_grant');
+        assert.match(failed.json.error_description, /on purpose/);
       }
-      assert.equal((await refresh()).status, 200, 'the third one works with the same token');
+      const second = await refresh(first.refresh_token);
+      assert.equal(second.status, 200, 'the third one works with the same token');
+
+      await failNext(1, 'temporarily_unavailable');
+      const outage = await refresh(second.json.refresh_token);
+      assert.equal(outage.status, 503);
+      assert.equal(outage.json.error, 'temporarily_unavailable');
+      assert.equal((await refresh(second.json.refresh_token)).status, 200);
     });
   });
 }

@@ -206,7 +206,7 @@ export const connectorSchema = z
     /** Shown above the credential form. */
     notices: z.array(z.string().min(1)).optional(),
     /** The provider's API documentation page the facts in this file come from. */
-    docs_url: z.url({ protocol: /^https$/ }).optional(),
+    docs_url: z.url({ protocol: /^https$/ }),
     /** The provider's brand colour, e.g. "#73C41D" (tiles and monogram logos). */
     brand_color: z
       .string()

@@ -120,6 +120,8 @@ export interface LinkedAccountsTable {
   key_version: number | null;
   token_expires_at: Timestamp | null;
   refresh_failures: ColumnType<number, number | undefined, number>;
+  /** Set after a failed refresh: until then reads do not call the token endpoint again. */
+  refresh_retry_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -147,6 +149,8 @@ export interface OAuthStatesTable {
   redirect_uri: string;
   code_verifier_enc: string;
   settings: Json<Record<string, string>> | null;
+  /** SHA-256 of the nonce in the starting browser's cookie; null for flows started before it existed. */
+  browser_binding_hash: string | null;
   expires_at: Timestamp;
   created_at: CreatedAt;
 }
@@ -203,6 +207,9 @@ export interface WebhookDeliveryAttemptsTable {
   created_at: CreatedAt;
 }
 
+/** How a sandbox refresh made to fail fails: a definite refusal, or an outage. */
+export type SandboxRefreshError = 'invalid_grant' | 'temporarily_unavailable';
+
 /** The built-in sandbox provider's authorization server (src/sandbox/). */
 export interface SandboxOAuthCodesTable {
   code_hash: string;
@@ -219,6 +226,11 @@ export interface SandboxOAuthGrantsTable {
   client_id: string;
   scope: string;
   failing_refreshes: ColumnType<number, number | undefined, number>;
+  failing_refresh_error: ColumnType<
+    SandboxRefreshError,
+    SandboxRefreshError | undefined,
+    SandboxRefreshError
+  >;
   created_at: CreatedAt;
 }
 

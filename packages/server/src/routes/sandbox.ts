@@ -113,15 +113,18 @@ const sandboxControlRoutes: FastifyPluginAsyncZod<AppContext> = async (api, { db
     {
       schema: {
         ...byAccount,
-        summary: "Make a sandbox_oauth account's next token refreshes fail (temporarily_unavailable)",
+        summary: "Make a sandbox_oauth account's next token refreshes fail",
         description:
-          'Three failures in a row mark the account expired and send account.refresh_failed; the first refresh that works again sends account.refresh_recovered. Pair with expire_token to refresh at once.',
+          'With invalid_grant (the default) the next refresh is refused: the account turns expired and account.refresh_failed is sent; the refresh token stays good, so the next refresh that is tried (POST /accounts/{id}/refresh, or the backoff retry) works and sends account.refresh_recovered. With temporarily_unavailable the sandbox answers 503: an outage, retried with backoff while the account stays active. Pair with expire_token to refresh at once.',
         body: failNextRefreshBody.optional(),
         response: { 200: failNextRefreshResult, ...errorResponses, 422: errorResponse },
       },
     },
     async (request) =>
-      failNextRefresh({ db, vault }, projectOf(request), request.params.account_id, request.body?.count ?? 1),
+      failNextRefresh({ db, vault }, projectOf(request), request.params.account_id, {
+        count: request.body?.count ?? 1,
+        error: request.body?.error ?? 'invalid_grant',
+      }),
   );
   api.post(
     `${SANDBOX_ROUTE_PREFIX}/accounts/:account_id/expire_token`,

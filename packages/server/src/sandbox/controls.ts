@@ -1,6 +1,7 @@
 import { hashSecret } from '../crypto/tokens.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
+import type { SandboxRefreshError } from '../db/schema.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { findAccount } from '../services/accounts.ts';
 import type { ProjectContext } from '../services/tenancy.ts';
@@ -48,20 +49,24 @@ async function grantOf(deps: ControlDeps, project: ProjectContext, accountId: st
   return { account, grantId: token.grant_id };
 }
 
-/** The next `count` refreshes of the account's token fail (temporarily_unavailable; the token stays good). */
+/**
+ * The next `count` refreshes of the account's token fail: with invalid_grant (a refusal, which Plugboard
+ * takes as final: the account turns expired) or temporarily_unavailable (a 503 outage, retried with
+ * backoff). The refresh token itself stays good either way.
+ */
 export async function failNextRefresh(
   deps: ControlDeps,
   project: ProjectContext,
   accountId: string,
-  count: number,
+  input: { count: number; error: SandboxRefreshError },
 ) {
   const { grantId } = await grantOf(deps, project, accountId);
   await deps.db
     .updateTable('sandbox_oauth_grants')
-    .set({ failing_refreshes: count })
+    .set({ failing_refreshes: input.count, failing_refresh_error: input.error })
     .where('id', '=', grantId)
     .execute();
-  return { account_id: accountId, failing_refreshes: count };
+  return { account_id: accountId, failing_refreshes: input.count, error: input.error };
 }
 
 /**

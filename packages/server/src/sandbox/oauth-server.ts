@@ -200,19 +200,20 @@ async function refresh(db: Db, refreshToken: string): Promise<TokenAnswer> {
       'The refresh token is unknown, expired or was already used (tokens rotate).',
     );
   }
-  // A failure asked for through fail_next_refresh. Like an outage the refresh token stays good, but it
-  // is a 400 with an OAuth error body so that the account's status reason says what happened.
+  // A failure asked for through fail_next_refresh: a refusal (invalid_grant) or an outage (a 503). Either
+  // way the refresh token stays good, so that the account can recover without being connected again.
   const failing = await db
     .updateTable('sandbox_oauth_grants')
     .set({ failing_refreshes: sql<number>`failing_refreshes - 1` as never })
     .where('id', '=', found.grant_id)
     .where('failing_refreshes', '>', 0)
-    .returning('failing_refreshes')
+    .returning(['failing_refreshes', 'failing_refresh_error'])
     .executeTakeFirst();
   if (failing) {
+    const outage = failing.failing_refresh_error === 'temporarily_unavailable';
     return oauthError(
-      400,
-      'temporarily_unavailable',
+      outage ? 503 : 400,
+      failing.failing_refresh_error,
       `The sandbox failed this refresh on purpose (fail_next_refresh; ${failing.failing_refreshes} more to fail).`,
     );
   }

@@ -87,6 +87,15 @@ function route(caller: Caller, path: string, query: URLSearchParams): Response {
     caller.scopes.includes(scope)
       ? undefined
       : apiError(403, 'insufficient_scope', `This token lacks the "${scope}" scope.`);
+  if (path === '/') {
+    // The connectors' docs_url: what this API offers, for anyone who calls it through the proxy.
+    return json(200, {
+      name: 'Plugboard sandbox provider',
+      endpoints: ['GET /me', 'GET /employees', 'GET /employees/{id}', 'GET /tickets'],
+      pagination: 'page (from 1) and page_size (1-100, default 25); answers carry total and next_page',
+      tickets_filter: 'status=open|pending|solved',
+    });
+  }
   if (path === '/me') {
     return json(200, {
       id: `usr_${company.id.slice(4)}`,

@@ -4,21 +4,25 @@ export const sandboxAccountParams = z.object({
   account_id: z.string().min(1).max(255).describe('A sandbox_oauth linked account of your project'),
 });
 
+const refreshError = z
+  .enum(['invalid_grant', 'temporarily_unavailable'])
+  .describe(
+    'invalid_grant: a refusal, the account turns expired (account.refresh_failed); temporarily_unavailable: a 503 outage, retried with backoff while the account stays active',
+  );
+
 export const failNextRefreshBody = z
   .strictObject({
-    count: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(1)
-      .describe('How many refreshes in a row fail; 3 make the account expired'),
+    count: z.number().int().min(1).max(100).default(1).describe('How many refreshes in a row fail'),
+    error: refreshError.default('invalid_grant'),
   })
-  .meta({ id: 'SandboxFailNextRefresh', example: { count: 3 } });
+  .meta({ id: 'SandboxFailNextRefresh', example: { count: 1, error: 'invalid_grant' } });
 
 export const failNextRefreshResult = z
-  .object({ account_id: z.string(), failing_refreshes: z.number().int() })
-  .meta({ id: 'SandboxFailNextRefreshResult', example: { account_id: 'acc_4f1c…', failing_refreshes: 3 } });
+  .object({ account_id: z.string(), failing_refreshes: z.number().int(), error: refreshError })
+  .meta({
+    id: 'SandboxFailNextRefreshResult',
+    example: { account_id: 'acc_4f1c…', failing_refreshes: 1, error: 'invalid_grant' },
+  });
 
 export const expireTokenResult = z
   .object({ account_id: z.string(), token_expires_at: z.iso.datetime({ offset: true }) })

@@ -173,6 +173,23 @@ export async function getAccountCredentials(
   };
 }
 
+/**
+ * Beyond the reference ("refresh now"): refreshes an OAuth account's token at once, whatever its expiry
+ * or backoff; a success brings an expired account back. Answers the account as it is afterwards.
+ */
+export async function refreshAccount(
+  deps: AccountDeps & { outbound: OutboundClient },
+  project: ProjectContext,
+  id: string,
+): Promise<LinkedAccount> {
+  const row = await accountOrFail(deps.db, project, id);
+  if (row.token_expires_at === null) {
+    throw validationFailed(`Account ${id} has no token that expires; there is nothing to refresh.`);
+  }
+  await freshCredentials(deps, row, { force: true });
+  return getAccount(deps, project, id);
+}
+
 export async function getAccountMeta(deps: AccountDeps, project: ProjectContext, id: string) {
   const row = await accountOrFail(deps.db, project, id);
   return { provider: row.provider, category: primaryCategory(deps.catalogue, row.provider), models: {} };

@@ -147,7 +147,7 @@ describe('README Quick Start in Chromium', { skip: available === true ? false : 
     assert.ok(proxied.body.data[0].first_name && proxied.body.data[0].job_title);
   });
 
-  test('sandbox_oauth through the consent page, then a refresh fails three times and recovers', async () => {
+  test('sandbox_oauth through the consent page, then a refresh is refused and the account recovers', async () => {
     const hook = await api('POST', '/webhook_endpoints', {
       url: receiver.url,
       events: ['account.refresh_failed', 'account.refresh_recovered'],
@@ -180,20 +180,20 @@ describe('README Quick Start in Chromium', { skip: available === true ? false : 
     assert.equal(me.status, 200, JSON.stringify(me.body));
     assert.equal(me.body.authenticated_with, 'oauth2');
 
-    const fail = await api('POST', `/sandbox/accounts/${account.id}/fail_next_refresh`, { count: 3 });
+    // The README's levers: the next refresh is refused (invalid_grant) and the token expires now.
+    const fail = await api('POST', `/sandbox/accounts/${account.id}/fail_next_refresh`, { count: 1 });
     assert.equal(fail.status, 200, JSON.stringify(fail.body));
     assert.equal((await api('POST', `/sandbox/accounts/${account.id}/expire_token`)).status, 200);
-    for (let i = 1; i <= 3; i++) {
-      const refreshed = await api('GET', `/accounts/${account.id}/credentials`);
-      assert.equal(refreshed.status, 400, `refresh ${i}: ${JSON.stringify(refreshed.body)}`);
-      assert.match(refreshed.body.message, /temporarily_unavailable/);
-    }
+    const refused = await api('GET', `/accounts/${account.id}/credentials`);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /needs reconnecting/);
     const expired = (await api('GET', `/accounts/${account.id}`)).body;
     assert.equal(expired.status, 'expired');
     assert.equal(expired.status_reasons[0].code, 'refresh_failed');
     await receiver.waitFor((hooks) => hooks.some((h) => h.json?.event === 'account.refresh_failed'), 30_000);
 
-    const recovered = await api('GET', `/accounts/${account.id}/credentials`);
+    // The sandbox kept the refresh token good, so refreshing again recovers the account.
+    const recovered = await api('POST', `/accounts/${account.id}/refresh`);
     assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
     assert.equal((await api('GET', `/accounts/${account.id}`)).body.status, 'active');
     const hooks = await receiver.waitFor(

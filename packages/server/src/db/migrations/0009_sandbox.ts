@@ -22,8 +22,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('client_id', 'text', (c) => c.notNull())
     .addColumn('scope', 'text', (c) => c.notNull())
-    // How many of the next refreshes fail on purpose (POST /sandbox/accounts/{id}/fail_next_refresh).
+    // How many of the next refreshes fail on purpose, and how (POST /sandbox/accounts/{id}/fail_next_refresh).
     .addColumn('failing_refreshes', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('failing_refresh_error', 'text', (c) => c.notNull().defaultTo('invalid_grant'))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
