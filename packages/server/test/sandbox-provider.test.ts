@@ -99,6 +99,20 @@ for (const backend of backends()) {
       assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
     });
 
+    test("the caller's time limit ends a call the way it ends a network call", async () => {
+      const controller = new AbortController();
+      controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      await assert.rejects(
+        sandbox(
+          new Request(`${SANDBOX_ORIGIN}/me`, {
+            headers: { 'x-api-key': 'sandbox-good' },
+            signal: controller.signal,
+          }),
+        ),
+        { name: 'TimeoutError' },
+      );
+    });
+
     test('employees are paginated, deterministic, and readable one by one', async () => {
       const key = { 'x-api-key': 'sandbox-good' };
       const first = await get('/employees?page_size=10', key);

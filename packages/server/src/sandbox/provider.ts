@@ -29,22 +29,32 @@ const apiError = (status: number, error: string, message: string, headers: Recor
  * `sandbox` connector or by a bearer access token issued to `sandbox_oauth`.
  */
 export function createSandboxProvider(deps: { db: Db }): InProcessHandler {
-  return async (request) => {
-    const url = new URL(request.url);
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (path === '/oauth/token') {
-      if (request.method !== 'POST') return apiError(405, 'method_not_allowed', 'Use POST.');
-      const form = new URLSearchParams(await request.text());
-      const answer = await tokenEndpoint(deps.db, form, request.headers.get('authorization'));
-      return json(answer.status, answer.body, { 'cache-control': 'no-store' });
-    }
-    const caller = await authenticate(deps.db, request);
-    if ('response' in caller) return caller.response;
-    if (request.method !== 'GET') {
-      return apiError(405, 'method_not_allowed', 'The sandbox API is read-only: use GET.', { allow: 'GET' });
-    }
-    return route(caller, path, url.searchParams);
-  };
+  // The caller's time limit applies as it would to a network call: a stuck query ends in a timeout.
+  return (request) => Promise.race([handle(deps.db, request), aborted(request.signal)]);
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+async function handle(db: Db, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/oauth/token') {
+    if (request.method !== 'POST') return apiError(405, 'method_not_allowed', 'Use POST.');
+    const form = new URLSearchParams(await request.text());
+    const answer = await tokenEndpoint(db, form, request.headers.get('authorization'));
+    return json(answer.status, answer.body, { 'cache-control': 'no-store' });
+  }
+  const caller = await authenticate(db, request);
+  if ('response' in caller) return caller.response;
+  if (request.method !== 'GET') {
+    return apiError(405, 'method_not_allowed', 'The sandbox API is read-only: use GET.', { allow: 'GET' });
+  }
+  return route(caller, path, url.searchParams);
 }
 
 async function authenticate(db: Db, request: Request): Promise<Caller | { response: Response }> {
