@@ -34,6 +34,7 @@ import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { proxyRoutes } from './routes/proxy.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { findUsableSession } from './services/connect-sessions.ts';
 
@@ -154,6 +155,7 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   await app.register(webhookEndpointRoutes, ctx);
   await app.register(proxyRoutes, ctx);
   await app.register(inboundWebhookRoutes, ctx);
+  if (config.sandbox) await app.register(sandboxRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   return app;

@@ -41,6 +41,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** The built-in sandbox provider (connectors sandbox and sandbox_oauth, src/sandbox/). */
+  sandbox: boolean;
   /** Failed authentication allowed per client address and per presented credential, per window. */
   authFailures: { perAddress: number; perCredential: number; windowMs: number };
 }
@@ -124,6 +126,7 @@ const envSchema = z.object({
   PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number().int().min(1).default(10),
   PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
+  PLUGBOARD_SANDBOX: bool.default(true),
   PLUGBOARD_WEBHOOK_ALLOWED_RANGES: rangeList,
   PLUGBOARD_PROVIDER_ALLOWED_RANGES: rangeList,
   PLUGBOARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
@@ -173,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((u) => u.trim())
       .filter(Boolean),
     metricsToken: e.PLUGBOARD_METRICS_TOKEN,
+    sandbox: e.PLUGBOARD_SANDBOX,
     authFailures: {
       perAddress: e.PLUGBOARD_AUTH_FAILURES_PER_ADDRESS,
       perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,

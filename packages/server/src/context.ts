@@ -4,6 +4,8 @@ import type { Vault } from './crypto/vault.ts';
 import type { Db } from './db/database.ts';
 import { providerPolicy } from './outbound/address-policy.ts';
 import { createOutboundClient, type InProcessHandler, type OutboundClient } from './outbound/http-client.ts';
+import { SANDBOX_ORIGIN } from './sandbox/constants.ts';
+import { createSandboxProvider } from './sandbox/provider.ts';
 
 /** What route plugins are given: the parsed config and the long-lived collaborators. */
 export interface AppContext {
@@ -20,7 +22,9 @@ export interface AppContext {
  * (the sandbox provider) are wired here, so they work while the guard refuses loopback.
  */
 export function createAppContext(parts: Omit<AppContext, 'outbound'>): AppContext {
-  const inProcess: Record<string, InProcessHandler> = {};
+  const inProcess: Record<string, InProcessHandler> = parts.config.sandbox
+    ? { [SANDBOX_ORIGIN]: createSandboxProvider({ db: parts.db }) }
+    : {};
   const outbound = createOutboundClient({
     policy: providerPolicy(parts.config.providerAllowedRanges),
     timeoutMs: parts.config.providerTimeoutMs,

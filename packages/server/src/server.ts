@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
-import { loadCatalogue } from './connectors/catalogue.ts';
 import { createAppContext } from './context.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { enableSandbox, loadConfiguredCatalogue } from './sandbox/setup.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
 import { startTokenRefresher } from './services/token-refresh.ts';
 import { startDispatcher } from './webhooks/dispatcher.ts';
@@ -29,7 +29,7 @@ export async function startServer(
   onBootstrapKey: (created: { project_id: string; api_key: string; chosen: boolean }) => void,
 ): Promise<RunningServer> {
   // Fail fast on a broken connector file, before touching the database.
-  const catalogue = loadCatalogue();
+  const catalogue = loadConfiguredCatalogue(config);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -69,7 +69,11 @@ export async function startServer(
       await dispatcher?.stop();
     });
     await app.listen({ host: config.host, port: config.port });
-    const created = await bootstrapDefaultProject(database.db, config.bootstrapApiKey);
+    const created = await bootstrapDefaultProject(
+      database.db,
+      config.bootstrapApiKey,
+      config.sandbox ? (tx, projectId) => enableSandbox(tx, projectId, catalogue) : undefined,
+    );
     if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from 'commander';
 import type { Config } from '../config.ts';
-import { loadCatalogue } from '../connectors/catalogue.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault } from '../crypto/vault.ts';
 import { type DatabaseHandle, type Db, migrateToLatest, openDatabase } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import { providerPolicy } from '../outbound/address-policy.ts';
+import { loadConfiguredCatalogue } from '../sandbox/setup.ts';
 import { listProjects, type ProjectContext, projectContext } from '../services/tenancy.ts';
 
 /**
@@ -37,7 +37,7 @@ export async function serviceDeps(config: Config, db: Db) {
   return {
     db,
     vault: await openVault(db, resolveMasterKey(config).key),
-    catalogue: loadCatalogue(),
+    catalogue: loadConfiguredCatalogue(config),
     publicUrl: config.publicUrl,
     // Commands only check URLs against the policy; none calls a provider.
     outbound: { policy: providerPolicy(config.providerAllowedRanges) },

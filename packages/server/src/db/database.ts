@@ -61,6 +61,15 @@ async function probePostgres(url: string): Promise<void> {
   }
 }
 
+/** PGlite databases: one connection, which a transaction holds until it ends. */
+const oneConnection = new WeakSet<Db>();
+
+/**
+ * True for PGlite. Code that would hold a transaction open across a slow call (a provider request)
+ * must not on such a database: every other query waits meanwhile, including any the call itself needs.
+ */
+export const holdsOneConnection = (db: Db): boolean => oneConnection.has(db);
+
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     await probePostgres(options.databaseUrl);
@@ -80,12 +89,14 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   if (options.dataDir === 'memory') {
     const client = await PGlite.create();
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+    oneConnection.add(db);
     return { db, kind: 'pglite', listen: listenPGlite(client), close: () => db.destroy() };
   }
   const lock = lockDataDir(options.dataDir, options.purpose ?? 'plugboard');
   try {
     const client = await PGlite.create(path.join(options.dataDir, 'pgdata'));
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+    oneConnection.add(db);
     return {
       db,
       kind: 'pglite',

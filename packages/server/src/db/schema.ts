@@ -15,6 +15,9 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  sandbox_oauth_codes: SandboxOAuthCodesTable;
+  sandbox_oauth_grants: SandboxOAuthGrantsTable;
+  sandbox_oauth_tokens: SandboxOAuthTokensTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -201,6 +204,42 @@ export interface WebhookDeliveryAttemptsTable {
   error: string | null;
   latency_ms: number;
   response_body: string | null;
+  created_at: CreatedAt;
+}
+
+/** How a sandbox refresh made to fail fails: a definite refusal, or an outage. */
+export type SandboxRefreshError = 'invalid_grant' | 'temporarily_unavailable';
+
+/** The built-in sandbox provider's authorization server (src/sandbox/). */
+export interface SandboxOAuthCodesTable {
+  code_hash: string;
+  client_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  scope: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface SandboxOAuthGrantsTable {
+  id: string;
+  client_id: string;
+  scope: string;
+  failing_refreshes: ColumnType<number, number | undefined, number>;
+  failing_refresh_error: ColumnType<
+    SandboxRefreshError,
+    SandboxRefreshError | undefined,
+    SandboxRefreshError
+  >;
+  created_at: CreatedAt;
+}
+
+export interface SandboxOAuthTokensTable {
+  token_hash: string;
+  grant_id: string;
+  kind: 'access' | 'refresh';
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
   created_at: CreatedAt;
 }
 

@@ -7,6 +7,7 @@ import type { Db, Tx } from '../db/database.ts';
 import type { IntegrationRow } from '../db/schema.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
+import { builtInOAuthClient } from '../sandbox/constants.ts';
 import type {
   AuthConfig,
   AuthConfigCreate,
@@ -69,9 +70,13 @@ export function effectiveUrls(
   };
 }
 
-/** OAuth authorization-code integrations cannot work without the project's own OAuth client. */
-function requireOAuthClient(method: AuthMethod, hasClient: boolean): void {
-  if (method.type === 'oauth2' && method.grant_type === 'authorization_code' && !hasClient) {
+/**
+ * OAuth authorization-code integrations cannot work without the project's own OAuth client, unless
+ * the connector has one built in (the sandbox).
+ */
+function requireOAuthClient(connector: Connector, method: AuthMethod, hasClient: boolean): void {
+  if (hasClient || builtInOAuthClient(connector.key)) return;
+  if (method.type === 'oauth2' && method.grant_type === 'authorization_code') {
     throw validationFailed(
       `Auth method "${method.key}" is OAuth2: pass oauth: { client_id, client_secret } from your app registered with the provider.`,
     );
@@ -85,7 +90,7 @@ export async function createIntegration(
 ): Promise<AuthConfig> {
   const connector = connectorOrFail(deps.catalogue, input.connector_key);
   const method = authMethodOf(connector, input.authentication_config_key);
-  requireOAuthClient(method, input.oauth !== undefined);
+  requireOAuthClient(connector, method, input.oauth !== undefined);
   await checkUrlOverrides(connector, method, input.urls, deps.outbound.policy);
   const id = randomUUID();
   const secret = input.oauth
@@ -144,6 +149,7 @@ export async function updateIntegration(
     if (!current) throw notFound(`Auth config ${id}`);
     const method = authMethodOf(connector, input.authentication_config_key ?? current.auth_method);
     requireOAuthClient(
+      connector,
       method,
       input.oauth === undefined ? current.oauth_client_id !== null : input.oauth !== null,
     );
@@ -277,12 +283,12 @@ export async function projectOfIntegration(db: Db, id: string): Promise<string |
   return row?.project_id;
 }
 
-/** The decrypted OAuth client of an integration (for the OAuth flows). */
+/** The decrypted OAuth client of an integration (for the OAuth flows), else the connector's built-in one. */
 export async function oauthClientOf(
   vault: Vault,
   row: IntegrationRow,
 ): Promise<{ client_id: string; client_secret: string } | undefined> {
-  if (!row.oauth_client_id || !row.oauth_client_secret_enc) return undefined;
+  if (!row.oauth_client_id || !row.oauth_client_secret_enc) return builtInOAuthClient(row.connector_key);
   const secret = await vault.decrypt(row.oauth_client_secret_enc, integrationAad(row.project_id, row.id));
   return { client_id: row.oauth_client_id, client_secret: secret };
 }

@@ -8,6 +8,7 @@ import type { ConnectSessionRow } from '../db/schema.ts';
 import { DomainError, validationFailed } from '../errors.ts';
 import { checkUrl } from '../outbound/address-policy.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
+import { browserUrl } from '../sandbox/constants.ts';
 import { findUsableSession } from './connect-sessions.ts';
 import { assignAttemptTarget, createAttempt, finishAttempt, sessionAttempt } from './connection-attempts.ts';
 import { checkCredentials } from './credential-check.ts';
@@ -141,12 +142,16 @@ export async function startAuthorization(
   };
   for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
   // The browser is sent there, not the server, but a tenant must not be able to aim end users' browsers
-  // at the operator's network either: the same policy as for server-side calls.
-  await checkUrl(authorize.toString(), deps.outbound.policy, 'authorization URL').catch((err) => {
-    throw providerCallError(err, authorize.toString(), 0);
-  });
+  // at the operator's network either: the same policy as for server-side calls. The sandbox's consent
+  // page is the exception: browserUrl moved it onto Plugboard's own public URL.
+  const location = browserUrl(authorize.toString(), deps.publicUrl);
+  if (location === authorize.toString()) {
+    await checkUrl(location, deps.outbound.policy, 'authorization URL').catch((err) => {
+      throw providerCallError(err, location, 0);
+    });
+  }
   return {
-    location: authorize.toString(),
+    location,
     attemptId: attempt.id,
     browserBinding: {
       name: bindingCookieName(stateHash),

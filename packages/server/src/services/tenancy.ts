@@ -173,12 +173,16 @@ export async function findProjectByApiKey(db: Db, key: string): Promise<ProjectC
 export async function bootstrapDefaultProject(
   db: Db,
   chosenKey: string | undefined,
+  /** Runs in the same transaction, e.g. to enable the sandbox connectors in the new project. */
+  setUp?: (tx: Tx, projectId: string) => Promise<void>,
 ): Promise<CreatedProject | undefined> {
   return db.transaction().execute(async (tx) => {
     await sql`select pg_advisory_xact_lock(hashtext('plugboard.bootstrap'))`.execute(tx);
     const existing = await tx.selectFrom('projects').select('id').limit(1).executeTakeFirst();
     if (existing) return undefined;
-    return insertProject(tx, 'Default', undefined, chosenKey);
+    const created = await insertProject(tx, 'Default', undefined, chosenKey);
+    await setUp?.(tx, created.project_id);
+    return created;
   });
 }
 

@@ -7,6 +7,7 @@ import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
+import { withAccountLock } from './account-lock.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
 import {
   clientCredentialsTokens,
@@ -92,7 +93,7 @@ function retryLater(row: Pick<LinkedAccountRow, 'provider' | 'refresh_retry_at'>
  * Returns the account's credentials, refreshing OAuth tokens first when they are about to expire
  * (or at once with `force`, the "refresh now" of the API and console).
  *
- * Safe across processes: the refresh runs under the account row's lock (SELECT … FOR UPDATE), and the
+ * Safe across processes: the refresh runs under the account's lock (withAccountLock), and the
  * row is re-read and judged again after the lock is taken, so a process that waited behind another's
  * refresh (or failure) does not call the provider again. An invalid_grant is checked against the stored
  * refresh token: if it changed meanwhile, another refresh rotated it and its result is used.
@@ -116,54 +117,55 @@ export async function freshCredentials(
   // Resolved before taking the lock: PGlite has one connection, which the transaction will hold.
   const endpoint = await tokenEndpointFor(deps, row, await read(row.credentials_enc));
 
-  const outcome = await deps.db.transaction().execute(async (tx): Promise<Outcome> => {
-    const locked = await tx
-      .selectFrom('linked_accounts')
-      .selectAll()
-      .where('id', '=', row.id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!locked) throw new DomainError('not_found', `Account ${row.id} was deleted.`);
-    // decryptSync: no key-ring lookup may run inside the transaction (PGlite has one connection).
-    const current = (
-      locked.credentials_enc ? JSON.parse(deps.vault.decryptSync(locked.credentials_enc, aad)) : {}
-    ) as OAuthTokens;
-    // Judged again under the lock: a concurrent refresh may have succeeded or failed meanwhile. A forced
-    // refresh that waited behind another one takes that one's fresh result instead of calling again.
-    const forceStill = options.force === true && locked.updated_at.getTime() === row.updated_at.getTime();
-    const decision = refreshDecision(locked, forceStill);
-    if (decision === 'use') return { kind: 'use', credentials: current };
-    if (decision === 'reconnect') return { kind: 'reconnect', row: locked };
-    if (decision === 'wait') return { kind: 'wait', row: locked };
-    try {
-      // Client-credentials tokens are simply requested again; others use their refresh token.
-      const next =
-        endpoint.method.grant_type === 'client_credentials'
-          ? { ...current, ...(await clientCredentialsTokens(endpoint, endpoint.scopes)) }
-          : await refreshTokens(endpoint, current);
-      const encrypted = deps.vault.encryptJson(next, aad);
-      const refreshed = await tx
-        .updateTable('linked_accounts')
-        .set({
-          credentials_enc: encrypted.ciphertext,
-          key_version: encrypted.keyVersion,
-          token_expires_at: next.expires_at ? new Date(next.expires_at) : null,
-          refresh_failures: 0,
-          refresh_retry_at: null,
-          status: 'active',
-          status_reasons: null,
-          updated_at: sql<Date>`now()` as never,
-        })
-        .where('id', '=', row.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      if (locked.status === 'expired') await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
-      return { kind: 'use', credentials: next };
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      return { kind: 'failed', failure: err, previous: locked, usedRefreshToken: current.refresh_token };
-    }
-  });
+  const outcome = await withAccountLock(
+    deps.db,
+    row.id,
+    async ({ row: locked, atomically }): Promise<Outcome> => {
+      if (!locked) throw new DomainError('not_found', `Account ${row.id} was deleted.`);
+      // decryptSync: no key-ring lookup may run inside the transaction (PGlite has one connection).
+      const current = (
+        locked.credentials_enc ? JSON.parse(deps.vault.decryptSync(locked.credentials_enc, aad)) : {}
+      ) as OAuthTokens;
+      // Judged again under the lock: a concurrent refresh may have succeeded or failed meanwhile. A forced
+      // refresh that waited behind another one takes that one's fresh result instead of calling again.
+      const forceStill = options.force === true && locked.updated_at.getTime() === row.updated_at.getTime();
+      const decision = refreshDecision(locked, forceStill);
+      if (decision === 'use') return { kind: 'use', credentials: current };
+      if (decision === 'reconnect') return { kind: 'reconnect', row: locked };
+      if (decision === 'wait') return { kind: 'wait', row: locked };
+      try {
+        // Client-credentials tokens are simply requested again; others use their refresh token.
+        const next =
+          endpoint.method.grant_type === 'client_credentials'
+            ? { ...current, ...(await clientCredentialsTokens(endpoint, endpoint.scopes)) }
+            : await refreshTokens(endpoint, current);
+        const encrypted = deps.vault.encryptJson(next, aad);
+        await atomically(async (tx) => {
+          const refreshed = await tx
+            .updateTable('linked_accounts')
+            .set({
+              credentials_enc: encrypted.ciphertext,
+              key_version: encrypted.keyVersion,
+              token_expires_at: next.expires_at ? new Date(next.expires_at) : null,
+              refresh_failures: 0,
+              refresh_retry_at: null,
+              status: 'active',
+              status_reasons: null,
+              updated_at: sql<Date>`now()` as never,
+            })
+            .where('id', '=', row.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          if (locked.status === 'expired')
+            await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
+        });
+        return { kind: 'use', credentials: next };
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        return { kind: 'failed', failure: err, previous: locked, usedRefreshToken: current.refresh_token };
+      }
+    },
+  );
   if (outcome.kind === 'use') return outcome.credentials as unknown as Record<string, unknown>;
   if (outcome.kind === 'reconnect') throw needsReconnect(outcome.row);
   if (outcome.kind === 'wait') throw retryLater(outcome.row);

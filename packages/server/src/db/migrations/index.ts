@@ -7,6 +7,7 @@ import * as m0005 from './0005_webhooks.ts';
 import * as m0006 from './0006_accounts_provider_index.ts';
 import * as m0007 from './0007_oauth_binding_refresh_backoff.ts';
 import * as m0008 from './0008_inbound_events.ts';
+import * as m0009 from './0009_sandbox.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_accounts_provider_index': m0006,
   '0007_oauth_binding_refresh_backoff': m0007,
   '0008_inbound_events': m0008,
+  '0009_sandbox': m0009,
 };
