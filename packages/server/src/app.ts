@@ -3,20 +3,16 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import type { AppContext } from './context.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
+import { API_DESCRIPTION, docsUiOptions } from './http/docs-ui.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logging.ts';
+import { createOpenApiTransforms } from './http/openapi.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
@@ -91,19 +87,24 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
       info: {
         title: 'Plugboard API',
         version: '0.1.0',
-        description: 'Connect sessions, linked accounts and the hub protocol, wire-compatible with StackOne.',
+        description: API_DESCRIPTION,
       },
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic', description: 'API key as username, empty password' },
           bearer: { type: 'http', scheme: 'bearer', description: 'API key as bearer token' },
+          hubSession: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-hub-session-token',
+            description: 'The connect session token (hub routes, called from the browser)',
+          },
         },
       },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    ...createOpenApiTransforms(),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(swaggerUi, docsUiOptions);
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
   );

@@ -34,6 +34,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         summary: 'List linked accounts',
         querystring: accountListQuery,
         response: { 200: z.array(linkedAccount), ...errorResponses },
+        responseDocs: { 200: 'The matching accounts, newest first: a bare JSON array, as in StackOne' },
       },
     },
     async (request) => listAccounts(deps, projectOf(request), request.query),
@@ -46,6 +47,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'Get a linked account',
         response: { 200: linkedAccount, ...errorResponses },
+        responseDocs: { 200: 'The account (its credentials never in clear)' },
       },
     },
     async (request) => getAccount(deps, projectOf(request), request.params.id),
@@ -59,6 +61,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         summary: 'Update a linked account',
         body: accountPatch,
         response: { 200: linkedAccount, ...errorResponses },
+        responseDocs: { 200: 'The account after the change; credentials are merged key by key' },
       },
     },
     async (request) => updateAccount(deps, projectOf(request), request.params.id, request.body),
@@ -71,6 +74,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'Delete a linked account',
         response: { 200: linkedAccount, ...errorResponses },
+        responseDocs: { 200: 'The deleted account, as it was' },
       },
     },
     async (request) => deleteAccount(deps, projectOf(request), request.params.id),
@@ -83,6 +87,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'Provider and category of an account',
         response: { 200: accountMeta, ...errorResponses },
+        responseDocs: { 200: "The account's provider, its primary category and the models it offers" },
       },
     },
     async (request) => getAccountMeta(deps, projectOf(request), request.params.id),
@@ -95,6 +100,13 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'The decrypted credentials of an account (beyond the reference)',
         response: { 200: accountCredentials, ...errorResponses },
+        responseDocs: {
+          200: {
+            description:
+              'The decrypted credentials; an OAuth access token is refreshed first when it is about to expire',
+            headers: { 'cache-control': '`no-store`: secrets must not stay in caches' },
+          },
+        },
       },
     },
     async (request, reply) => {

@@ -113,6 +113,17 @@ ${body}
           lang: z.string().max(20).optional(),
           theme: z.enum(['light', 'dark']).optional(),
         }),
+        responseDocs: {
+          200: {
+            description:
+              'The connect page: the <plugboard-hub> element for this session, or a note that the link is incomplete',
+            content: {
+              type: 'text/html',
+              example:
+                '<!doctype html>\n<html lang="en">…<plugboard-hub token="pbcs_…" base-url="https://plugboard.example.com"></plugboard-hub>\n<script type="module" src="/embedded/assets/plugboard-hub.js"></script>…</html>',
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -141,6 +152,17 @@ ${body}
           status: z.string().max(40).optional(),
           error_description: z.string().max(2048).optional(),
         }),
+        responseDocs: {
+          200: {
+            description:
+              'A page that posts the outcome to the window that opened it and closes; in a plain tab it says what happened',
+            content: {
+              type: 'text/html',
+              example:
+                '<!doctype html>\n<html lang="en">…<p role="status">Connected. You can close this window and return to the application.</p>…</html>',
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
