@@ -116,7 +116,7 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   await app.register(accountRoutes, ctx);
   await app.register(connectorsMetaRoutes, ctx);
   await app.register(connectorLogoRoutes, { catalogue: ctx.catalogue });
-  await app.register(embeddedRoutes, { config });
+  await app.register(embeddedRoutes, { config, db });
   await app.register(oauthRoutes, ctx);
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);

@@ -5,7 +5,9 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
+import { allowedReturnUrl } from '../services/return-url.ts';
 
 /** The hub element's production bundle, built by `npm run build` (packages/hub). */
 export const HUB_BUNDLE = path.resolve(
@@ -41,6 +43,8 @@ const CALLBACK_SCRIPT = `(() => {
 
 export interface EmbeddedRoutesOptions {
   config: Config;
+  /** Checks the hosted page's return_url against the session; without it return_url is ignored. */
+  db?: Db;
   /** Where the built element lives; tests point it elsewhere. */
   bundlePath?: string;
 }
@@ -52,7 +56,7 @@ export interface EmbeddedRoutesOptions {
  */
 export const embeddedRoutes: FastifyPluginAsyncZod<EmbeddedRoutesOptions> = async (
   app,
-  { config, bundlePath = HUB_BUNDLE },
+  { config, db, bundlePath = HUB_BUNDLE },
 ) => {
   // Read once: the bundle only changes with a build, which comes with a restart.
   const bundle = fs.existsSync(bundlePath) ? fs.readFileSync(bundlePath) : undefined;
@@ -112,6 +116,15 @@ ${body}
           token: z.string().max(512).optional(),
           lang: z.string().max(20).optional(),
           theme: z.enum(['light', 'dark']).optional(),
+          return_url: z
+            .string()
+            .max(2048)
+            .optional()
+            .meta({
+              description:
+                "Where Close leads in a plain tab: Plugboard's own origin or an origin of the session's allowed_origins (or PLUGBOARD_HUB_ALLOWED_ORIGINS); anything else is ignored",
+              examples: ['https://app.acme-saas.example/settings/integrations'],
+            }),
         }),
         responseDocs: {
           200: {
@@ -127,12 +140,22 @@ ${body}
       },
     },
     async (request, reply) => {
-      const { token, lang, theme } = request.query;
+      const { token, lang, theme, return_url } = request.query;
+      const back =
+        db && token && return_url
+          ? await allowedReturnUrl(
+              db,
+              { publicUrl: config.publicUrl, hubAllowedOrigins: origins },
+              token,
+              return_url,
+            )
+          : undefined;
       const attrs = [
         `token="${escapeHtml(token ?? '')}"`,
         `base-url="${escapeHtml(config.publicUrl)}"`,
         lang ? `lang="${escapeHtml(lang)}"` : '',
         theme ? `theme="${theme}"` : '',
+        back ? `return-url="${escapeHtml(back)}"` : '',
       ].filter(Boolean);
       const script = escapeHtml(`${prefix}/embedded/assets/plugboard-hub.js`);
       const body = token

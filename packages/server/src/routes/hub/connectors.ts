@@ -50,7 +50,7 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
         },
       },
     },
-    async (request) => listConnectors(deps, hubSessionOf(request), request.query.provider),
+    async (request) => listConnectors(deps, hubSessionOf(request), request.query),
   );
 
   app.get(
@@ -69,6 +69,7 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
         },
       },
     },
-    async (request) => hubConnectorConfig(deps, hubSessionOf(request), request.params.integration_id),
+    async (request) =>
+      hubConnectorConfig(deps, hubSessionOf(request), request.params.integration_id, request.query.lang),
   );
 };
