@@ -236,8 +236,8 @@ export function App({ client, t, notify }: Props) {
         </div>
       )}
       {step.kind === 'closed' && (
-        <div>
-          <h1 ref={heading} tabIndex={-1} role="status">
+        <div role="status">
+          <h1 ref={heading} tabIndex={-1}>
             {t('closed.body')}
           </h1>
         </div>
