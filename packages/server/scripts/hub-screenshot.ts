@@ -19,7 +19,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: 'dark' });
   await page.goto(`${session.body.auth_link_url}&lang=de&theme=dark`);
   await page.getByLabel('Firmen-Subdomain').waitFor();
-  await page.locator('plugboard-hub img').first().evaluate((img) => (img as { decode(): Promise<void> }).decode());
+  await page
+    .locator('plugboard-hub img')
+    .first()
+    .evaluate((img) => (img as { decode(): Promise<void> }).decode());
   await page.screenshot({ path: target });
   console.log(`wrote ${target}`);
 } finally {
