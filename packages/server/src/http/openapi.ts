@@ -147,6 +147,7 @@ function defaultErrorExample(status: string, source: JsonObject): unknown {
   return errorExample(Number(status), {
     body: source.body !== undefined,
     query: source.querystring !== undefined,
+    params: source.params !== undefined,
     hub: Array.isArray(source.tags) && source.tags.includes('Hub'),
   });
 }

@@ -107,7 +107,10 @@ export const webhookDeliveryExample = {
 };
 
 /** What the error handler answers, per status, for a route that takes a body, a query, or neither. */
-export function errorExample(status: number, route: { body: boolean; query: boolean; hub: boolean }) {
+export function errorExample(
+  status: number,
+  route: { body: boolean; query: boolean; params: boolean; hub: boolean },
+) {
   const timestamp = created;
   switch (status) {
     case 400: {
@@ -115,7 +118,10 @@ export function errorExample(status: number, route: { body: boolean; query: bool
         ? 'body: Unrecognized key: "categorie"'
         : route.query
           ? 'querystring.page_size: Too big: expected number to be <=1000'
-          : 'params.id: must not be empty';
+          : route.params
+            ? 'params.id: must not be empty'
+            : undefined;
+      if (!problem) return { statusCode: 400, message: 'The request could not be processed.', timestamp };
       return { statusCode: 400, message: `Invalid request: ${problem}`, timestamp, errors: [problem] };
     }
     case 401:

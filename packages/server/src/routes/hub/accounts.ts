@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type AppContext, serviceDeps } from '../../context.ts';
 import { HUB_SECURITY, hubSessionOf } from '../../http/hub-session-auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
+import { EXAMPLE } from '../../schemas/examples.ts';
 import {
   hubAccount as accountSchema,
   hubAccountCreate,
@@ -9,6 +10,13 @@ import {
   hubAccountParams,
 } from '../../schemas/hub.ts';
 import { connectAccount, hubAccount, hubUpdateAccount } from '../../services/hub-accounts.ts';
+
+const credentialsRefused = {
+  statusCode: 400,
+  message: 'BambooHR rejected these credentials (HTTP 401). Check them and try again.',
+  timestamp: EXAMPLE.created,
+  provider_response: '{"error":"Invalid API key"}',
+};
 
 const providerErrors = { ...errorResponses, 502: errorResponses[400], 504: errorResponses[400] };
 
@@ -28,7 +36,11 @@ export const hubAccountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         response: { 201: hubAccountCreated, ...providerErrors },
         responseDocs: {
           201: 'The provider accepted the credentials: the new (or re-connected) account',
-          400: 'Invalid form values, or the provider refused the credentials: its answer is in `provider_response`',
+          400: {
+            description:
+              'Invalid form values, or the provider refused the credentials: its answer is in `provider_response`',
+            example: credentialsRefused,
+          },
         },
       },
     },
@@ -66,7 +78,11 @@ export const hubAccountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         response: { 200: hubAccountCreated, ...providerErrors },
         responseDocs: {
           200: 'The provider accepted the credentials: the account, same id',
-          400: 'Invalid form values, or the provider refused the credentials: its answer is in `provider_response`',
+          400: {
+            description:
+              'Invalid form values, or the provider refused the credentials: its answer is in `provider_response`',
+            example: credentialsRefused,
+          },
           404: 'Not the account this session edits',
         },
       },

@@ -50,7 +50,18 @@ export const hubAttemptRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
           201: z.object({ id: z.string() }).meta({ examples: [{ id: EXAMPLE.attemptId }] }),
           ...errorResponses,
         },
-        responseDocs: { 201: 'The attempt, pending; pass its id to the OAuth start URL' },
+        responseDocs: {
+          201: 'The attempt, pending; pass its id to the OAuth start URL',
+          400: {
+            description: 'The body is not an object with an optional `token` string',
+            example: {
+              statusCode: 400,
+              message: 'Invalid request: body.token: Too big: expected string to have <=512 characters',
+              timestamp: EXAMPLE.created,
+              errors: ['body.token: Too big: expected string to have <=512 characters'],
+            },
+          },
+        },
       },
     },
     async (request, reply) =>
