@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { CONFIGURABLE_RANGES } from './webhooks/url-guard.ts';
+import { CONFIGURABLE_RANGES } from './outbound/address-policy.ts';
 
 /**
  * Everything the service reads from its environment, parsed once at start-up.
@@ -25,6 +25,11 @@ export interface Config {
   hubAllowedOrigins: string[];
   /** Upper bound for one call to a provider (credential checks, token exchanges, proxy). */
   providerTimeoutMs: number;
+  /**
+   * Non-public ranges (loopback, private, linkLocal…) provider URLs may resolve to: on-premise systems.
+   * Everything a tenant can point Plugboard at is refused there by default.
+   */
+  providerAllowedRanges: string[];
   /** 32-byte key wrapping the credential encryption keys; a file in dataDir is used when absent. */
   masterKey: Buffer | undefined;
   /**
@@ -35,6 +40,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Failed authentication allowed per client address and per presented credential, per window. */
+  authFailures: { perAddress: number; perCredential: number; windowMs: number };
 }
 
 export interface WebhookConfig {
@@ -61,6 +68,20 @@ export interface WebhookConfig {
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A comma-separated list of non-public address ranges an operator opens, e.g. "loopback,private". */
+const rangeList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  )
+  .refine((ranges) => ranges.every((r) => (CONFIGURABLE_RANGES as readonly string[]).includes(r)), {
+    message: `must be a comma-separated list of: ${CONFIGURABLE_RANGES.join(', ')}`,
+  });
 
 const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -96,19 +117,12 @@ const envSchema = z.object({
   PLUGBOARD_OAUTH_REDIRECT_URIS: z.string().default(''),
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   PLUGBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters long').optional(),
+  PLUGBOARD_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+  PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number().int().min(1).default(10),
+  PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
-  PLUGBOARD_WEBHOOK_ALLOWED_RANGES: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean),
-    )
-    .refine((ranges) => ranges.every((r) => (CONFIGURABLE_RANGES as readonly string[]).includes(r)), {
-      message: `must be a comma-separated list of: ${CONFIGURABLE_RANGES.join(', ')}`,
-    }),
+  PLUGBOARD_WEBHOOK_ALLOWED_RANGES: rangeList,
+  PLUGBOARD_PROVIDER_ALLOWED_RANGES: rangeList,
   PLUGBOARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   PLUGBOARD_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
   PLUGBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(11),
@@ -150,11 +164,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
     providerTimeoutMs: e.PLUGBOARD_PROVIDER_TIMEOUT_MS,
+    providerAllowedRanges: e.PLUGBOARD_PROVIDER_ALLOWED_RANGES,
     masterKey: e.PLUGBOARD_MASTER_KEY,
     oauthRedirectUris: e.PLUGBOARD_OAUTH_REDIRECT_URIS.split(',')
       .map((u) => u.trim())
       .filter(Boolean),
     metricsToken: e.PLUGBOARD_METRICS_TOKEN,
+    authFailures: {
+      perAddress: e.PLUGBOARD_AUTH_FAILURES_PER_ADDRESS,
+      perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,
+      windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,
       allowedRanges: e.PLUGBOARD_WEBHOOK_ALLOWED_RANGES,

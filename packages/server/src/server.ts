@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { loadCatalogue } from './connectors/catalogue.ts';
+import { createAppContext } from './context.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
@@ -39,13 +40,15 @@ export async function startServer(
     const masterKey = resolveMasterKey(config);
     const vault = await openVault(database.db, masterKey.key);
     const metrics = createMetrics(database.db);
-    const app = await buildApp({ config, db: database.db, vault, catalogue, metrics });
+    const context = createAppContext({ config, db: database.db, vault, catalogue });
+    const app = await buildApp({ ...context, metrics });
+    app.addHook('onClose', () => context.outbound.close());
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
       app.log.warn({ err }, 'key ring refresh failed'),
     );
     const stopTokenRefresher = startTokenRefresher(
-      { db: database.db, vault, catalogue, providerTimeoutMs: config.providerTimeoutMs },
+      { db: database.db, vault, catalogue, outbound: context.outbound },
       60_000,
       (err) => app.log.warn({ err }, 'background token refresh failed'),
     );

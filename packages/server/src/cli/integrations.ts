@@ -6,6 +6,7 @@ import { loadCatalogue } from '../connectors/catalogue.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault } from '../crypto/vault.ts';
 import { validationFailed } from '../errors.ts';
+import { providerPolicy } from '../outbound/address-policy.ts';
 import { type AuthConfig, authConfigCreate, authConfigUpdate } from '../schemas/auth-configs.ts';
 import {
   createIntegration,
@@ -116,6 +117,7 @@ export function integrationCommands(config: () => Config): Command {
         vault: await openVault(db, resolveMasterKey(cfg).key),
         catalogue: loadCatalogue(),
         publicUrl: cfg.publicUrl,
+        outbound: { policy: providerPolicy(cfg.providerAllowedRanges) },
       };
       return fn(deps, await projectContext(db, projectId));
     });

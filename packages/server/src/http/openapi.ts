@@ -33,7 +33,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   422: 'Understood but not possible for this account (for example no OAuth client to refresh with).',
   429: 'Rate limit exceeded: retry after the number of seconds in the Retry-After header.',
   502: 'The provider could not be reached or answered with an error; `provider_response` carries its answer or the network error.',
-  503: 'Not ready: the database does not answer.',
+  503: 'Temporarily unavailable (the database, or a provider that is down): Retry-After says when to try again.',
   504: 'The provider did not answer in time.',
 };
 

@@ -10,13 +10,14 @@ import {
   accountPatch,
   linkedAccount,
 } from '../schemas/accounts.ts';
-import { errorResponses } from '../schemas/common.ts';
+import { errorResponse, errorResponses } from '../schemas/common.ts';
 import {
   deleteAccount,
   getAccount,
   getAccountCredentials,
   getAccountMeta,
   listAccounts,
+  refreshAccount,
   updateAccount,
 } from '../services/accounts.ts';
 
@@ -93,18 +94,69 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
     async (request) => getAccountMeta(deps, projectOf(request), request.params.id),
   );
 
+  app.post(
+    '/accounts/:id/refresh',
+    {
+      schema: {
+        ...byId,
+        summary: "Refresh an OAuth account's token now (beyond the reference)",
+        description:
+          'Calls the token endpoint at once, ignoring the expiry and any backoff. A success makes an expired account active again; a refusal answers 409 with the status reasons, an outage 503 with Retry-After.',
+        response: { 200: linkedAccount, ...errorResponses, 409: errorResponse, 503: errorResponse },
+        responseDocs: {
+          200: 'The account with its new token stored (an expired account is active again)',
+          409: {
+            description:
+              'The provider refused the refresh: the account needs reconnecting (see status_reasons)',
+            example: {
+              statusCode: 409,
+              message:
+                'This account needs reconnecting: hubspot refused to refresh its access (invalid_grant: refresh token is invalid). Create a connect session with its account_id to let the end user connect it again.',
+              timestamp: '2026-11-25T10:05:00.000Z',
+              status_reasons: [
+                {
+                  code: 'refresh_failed',
+                  description: 'invalid_grant: refresh token is invalid',
+                  timestamp: '2026-11-25T10:04:12.000Z',
+                },
+              ],
+            },
+          },
+          503: {
+            description: 'The provider is down or unreachable: try again after Retry-After seconds',
+            headers: { 'retry-after': 'Seconds to wait before trying again' },
+          },
+        },
+      },
+    },
+    async (request) => refreshAccount(deps, projectOf(request), request.params.id),
+  );
+
   app.get(
     '/accounts/:id/credentials',
     {
       schema: {
         ...byId,
         summary: 'The decrypted credentials of an account (beyond the reference)',
-        response: { 200: accountCredentials, ...errorResponses },
+        description:
+          'OAuth tokens about to expire are refreshed first. 409 (with status_reasons) when the provider refused the refresh and the account needs reconnecting; 502/503/504 when the provider could not be reached (503 carries Retry-After).',
+        response: {
+          200: accountCredentials,
+          ...errorResponses,
+          502: errorResponse,
+          503: errorResponse,
+          504: errorResponse,
+        },
         responseDocs: {
           200: {
             description:
               'The decrypted credentials; an OAuth access token is refreshed first when it is about to expire',
             headers: { 'cache-control': '`no-store`: secrets must not stay in caches' },
+          },
+          409: 'The provider refused the refresh: the account needs reconnecting (see status_reasons)',
+          503: {
+            description: 'The provider is down or unreachable: try again after Retry-After seconds',
+            headers: { 'retry-after': 'Seconds to wait before trying again' },
           },
         },
       },

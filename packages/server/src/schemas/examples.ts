@@ -162,7 +162,7 @@ export function errorExample(
     case 502:
       return {
         statusCode: 502,
-        message: 'The provider could not be reached (api.bamboohr.com).',
+        message: 'Could not reach api.bamboohr.com.',
         timestamp,
         provider_response: 'getaddrinfo ENOTFOUND api.bamboohr.com',
       };
@@ -171,7 +171,7 @@ export function errorExample(
     case 504:
       return {
         statusCode: 504,
-        message: 'The provider did not answer within 10 s. Try again in a moment.',
+        message: 'Could not reach api.bamboohr.com: no answer within 10 s. Try again in a moment.',
         timestamp,
         provider_response: '',
       };

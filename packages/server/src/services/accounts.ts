@@ -4,6 +4,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
@@ -149,7 +150,7 @@ export async function updateAccount(
 
 /** Beyond the reference: the decrypted credentials, for the integrator's backend to call the provider. */
 export async function getAccountCredentials(
-  deps: AccountDeps & { providerTimeoutMs: number },
+  deps: AccountDeps & { outbound: OutboundClient },
   project: ProjectContext,
   id: string,
 ) {
@@ -170,6 +171,23 @@ export async function getAccountCredentials(
     credentials,
     setup_information: row.setup_information,
   };
+}
+
+/**
+ * Beyond the reference ("refresh now"): refreshes an OAuth account's token at once, whatever its expiry
+ * or backoff; a success brings an expired account back. Answers the account as it is afterwards.
+ */
+export async function refreshAccount(
+  deps: AccountDeps & { outbound: OutboundClient },
+  project: ProjectContext,
+  id: string,
+): Promise<LinkedAccount> {
+  const row = await accountOrFail(deps.db, project, id);
+  if (row.token_expires_at === null) {
+    throw validationFailed(`Account ${id} has no token that expires; there is nothing to refresh.`);
+  }
+  await freshCredentials(deps, row, { force: true });
+  return getAccount(deps, project, id);
 }
 
 export async function getAccountMeta(deps: AccountDeps, project: ProjectContext, id: string) {

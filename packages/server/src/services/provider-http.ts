@@ -1,6 +1,8 @@
 import type { AuthMethod } from '../connectors/schema.ts';
 import { fillTemplate } from '../connectors/schema.ts';
 import { DomainError } from '../errors.ts';
+import { BlockedAddressError, InvalidUrlError } from '../outbound/address-policy.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 
 /** Values a connector's templates can refer to: every form field, plus tokens for OAuth methods. */
 export type CredentialValues = Record<string, string>;
@@ -52,39 +54,24 @@ export interface ProviderResponse {
 }
 
 /**
- * Sends a request to a provider with a bounded time and a capped body: redirects are not followed
- * (a credential must not be replayed to another host) and at most maxBodyBytes are read.
+ * Sends a request to a provider through the outbound guard with a capped body: redirects are not
+ * followed (a credential must not be replayed to another host) and at most maxBodyBytes are read.
  */
 export async function sendProviderRequest(
+  outbound: OutboundClient,
   request: ProviderRequest,
-  options: { timeoutMs: number; maxBodyBytes?: number; body?: string },
+  options: { maxBodyBytes?: number; body?: string } = {},
 ): Promise<ProviderResponse> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   let response: Response;
   try {
-    response = await fetch(request.url, {
+    response = await outbound.fetch(request.url, {
       method: request.method,
       headers: request.headers,
       body: options.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (err) {
-    const name = (err as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new DomainError(
-        'provider_timeout',
-        `The provider did not answer within ${Math.round(options.timeoutMs / 1000)} s. Try again in a moment.`,
-        { provider_response: '' },
-      );
-    }
-    throw new DomainError(
-      'provider_unavailable',
-      `The provider could not be reached (${hostOf(request.url)}).`,
-      {
-        provider_response: (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message,
-      },
-    );
+    throw providerCallError(err, request.url, outbound.timeoutMs);
   }
   const { bytes, truncated } = await readCapped(response, maxBodyBytes);
   return {
@@ -94,6 +81,29 @@ export async function sendProviderRequest(
     contentType: response.headers.get('content-type'),
     truncated,
   };
+}
+
+/**
+ * What a failed provider call means to the caller: an address the guard refuses is the configuration's
+ * fault (422, and nothing was sent), a timeout is 504, anything else on the way is 502.
+ */
+export function providerCallError(err: unknown, url: string, timeoutMs: number): DomainError {
+  if (err instanceof DomainError) return err;
+  if (err instanceof BlockedAddressError || err instanceof InvalidUrlError) {
+    return new DomainError('unprocessable', `This connection cannot be used: the ${err.message}.`);
+  }
+  const name = (err as Error).name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new DomainError(
+      'provider_timeout',
+      `Could not reach ${hostOf(url)}: no answer within ${Math.round(timeoutMs / 1000)} s. Try again in a moment.`,
+      { provider_response: '' },
+    );
+  }
+  const cause = (err as Error & { cause?: Error }).cause;
+  return new DomainError('provider_unavailable', `Could not reach ${hostOf(url)}.`, {
+    provider_response: cause?.message ?? (err as Error).message,
+  });
 }
 
 async function readCapped(response: Response, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {

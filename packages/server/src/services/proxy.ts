@@ -3,6 +3,7 @@ import { fillTemplate } from '../connectors/schema.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError, notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { ProxyRequestBody } from '../schemas/proxy.ts';
 import { findAccount } from './accounts.ts';
 import { authMethodOf, effectiveUrls, findIntegration } from './integrations.ts';
@@ -14,7 +15,7 @@ export interface ProxyDeps {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
 }
 
 export interface ProxyResult {
@@ -112,8 +113,7 @@ export async function proxyRequest(
     request.headers['content-type'] ??= 'application/json';
   }
 
-  const response = await sendProviderRequest(request, {
-    timeoutMs: deps.providerTimeoutMs,
+  const response = await sendProviderRequest(deps.outbound, request, {
     maxBodyBytes: MAX_PROXY_RESPONSE_BYTES,
     body,
   });
