@@ -13,7 +13,12 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
   app.get(
     '/health/live',
     {
-      schema: { ...common, summary: 'The process is up', responseDocs: { 200: 'The process answers' } },
+      schema: {
+        tags: common.tags,
+        summary: 'The process is up',
+        response: { 200: status },
+        responseDocs: { 200: 'The process answers' },
+      },
       config: { rateLimit: false },
     },
     async () => ({
@@ -27,7 +32,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       schema: {
         ...common,
         summary: 'The database answers',
-        responseDocs: { 200: 'Ready to serve: the database answered' },
+        responseDocs: {
+          200: 'Ready to serve: the database answered',
+          503: 'Not ready: the database does not answer; take this process out of rotation',
+        },
       },
       config: { rateLimit: false },
     },
