@@ -30,6 +30,7 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
+import { findUsableSession } from './services/connect-sessions.ts';
 
 export interface AppDeps extends Omit<AppContext, 'outbound'> {
   /** Shared with background work of the same process; made (and closed with the app) when absent. */
@@ -143,7 +144,11 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   await app.register(accountRoutes, ctx);
   await app.register(connectorsMetaRoutes, ctx);
   await app.register(connectorLogoRoutes, { catalogue: ctx.catalogue });
-  await app.register(embeddedRoutes, { config, db });
+  await app.register(embeddedRoutes, {
+    config,
+    sessionOrigins: async (token) =>
+      token.length <= 512 ? (await findUsableSession(db, undefined, token))?.allowed_origins : undefined,
+  });
   await app.register(oauthRoutes, ctx);
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);

@@ -5,7 +5,6 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import { allowedReturnUrl } from '../services/return-url.ts';
 
@@ -43,10 +42,13 @@ const CALLBACK_SCRIPT = `(() => {
 
 export interface EmbeddedRoutesOptions {
   config: Config;
-  /** Checks the hosted page's return_url against the session; without it return_url is ignored. */
-  db?: Db;
   /** Where the built element lives; tests point it elsewhere. */
   bundlePath?: string;
+  /**
+   * The allowed_origins of the usable session with this token (which may frame its hosted page and
+   * receive its Close): undefined without such a session.
+   */
+  sessionOrigins?: (token: string) => Promise<string[] | null | undefined>;
 }
 
 /**
@@ -56,7 +58,7 @@ export interface EmbeddedRoutesOptions {
  */
 export const embeddedRoutes: FastifyPluginAsyncZod<EmbeddedRoutesOptions> = async (
   app,
-  { config, db, bundlePath = HUB_BUNDLE },
+  { config, bundlePath = HUB_BUNDLE, sessionOrigins },
 ) => {
   // Read once: the bundle only changes with a build, which comes with a restart.
   const bundle = fs.existsSync(bundlePath) ? fs.readFileSync(bundlePath) : undefined;
@@ -70,17 +72,22 @@ export const embeddedRoutes: FastifyPluginAsyncZod<EmbeddedRoutesOptions> = asyn
   // 'self', so a page reached through another host name still works. Both are Plugboard.
   const plugboard = ["'self'", publicUrl.origin].join(' ');
   const origins = config.hubAllowedOrigins;
-  const frameAncestors = origins.includes('*') ? '*' : ["'self'", ...origins].join(' ');
-  const csp = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    `img-src ${plugboard} data:`,
-    `connect-src ${plugboard}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    `frame-ancestors ${frameAncestors}`,
-  ].join('; ');
+  // Who may frame the pages: Plugboard itself, the origins named in PLUGBOARD_HUB_ALLOWED_ORIGINS and,
+  // for a session's hosted page, that session's allowed_origins. Never "*" (clickjacking): with the
+  // default "*" for hub calls, framing still needs an explicit origin.
+  const namedOrigins = origins.filter((o) => o !== '*');
+  const cspWith = (frameAncestors: string[]) =>
+    [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
+      `img-src ${plugboard} data:`,
+      `connect-src ${plugboard}`,
+      "base-uri 'none'",
+      "form-action 'none'",
+      `frame-ancestors ${["'self'", ...new Set(frameAncestors)].join(' ')}`,
+    ].join('; ');
+  const csp = cspWith(namedOrigins);
   // Who may receive the finish page's result: Plugboard's own hosted page and the configured embedders.
   const messageOrigins = [publicUrl.origin, ...origins.filter((o) => o !== '*' && o !== publicUrl.origin)];
 
@@ -141,14 +148,11 @@ ${body}
     },
     async (request, reply) => {
       const { token, lang, theme, return_url } = request.query;
+      // undefined: no usable session with this token; null: a session without allowed_origins.
+      const sessionAllowed = token && sessionOrigins ? await sessionOrigins(token) : undefined;
       const back =
-        db && token && return_url
-          ? await allowedReturnUrl(
-              db,
-              { publicUrl: config.publicUrl, hubAllowedOrigins: origins },
-              token,
-              return_url,
-            )
+        return_url && sessionAllowed !== undefined
+          ? allowedReturnUrl(return_url, [publicUrl.origin, ...(sessionAllowed ?? []), ...namedOrigins])
           : undefined;
       const attrs = [
         `token="${escapeHtml(token ?? '')}"`,
@@ -161,7 +165,10 @@ ${body}
       const body = token
         ? `<plugboard-hub ${attrs.join(' ')}></plugboard-hub>\n<script type="module" src="${script}"></script>`
         : '<p>This connect link is incomplete: ask the application for a new one.</p>';
-      return reply.headers(headers).send(page('Connect an account', body));
+      const framers = sessionAllowed ?? [];
+      return reply
+        .headers({ ...headers, 'content-security-policy': cspWith([...namedOrigins, ...framers]) })
+        .send(page('Connect an account', body));
     },
   );
 

@@ -108,6 +108,7 @@ export async function updateAccount(
         `An account's provider cannot change (this one is "${current.provider}"). Connect a new account instead.`,
       );
     }
+    if (patch.setup_information) checkSettings(deps.catalogue, current.provider, patch.setup_information);
     const secretChanges = { ...(patch.credentials ?? {}), ...(patch.secrets ?? {}) };
     let encrypted: { ciphertext: string; keyVersion: number } | undefined;
     if (Object.keys(secretChanges).length > 0) {
@@ -146,6 +147,30 @@ export async function updateAccount(
     return updated;
   });
   return toLinkedAccount(row, deps.catalogue);
+}
+
+/**
+ * Setup values fill the connector's URL templates (a subdomain becomes part of a host), so a PATCH must
+ * meet the same rules as the hub's form: the field's validation pattern, and text without control
+ * characters.
+ */
+function checkSettings(catalogue: Catalogue, provider: string, settings: Record<string, unknown>): void {
+  const fields = new Map(
+    (catalogue.get(provider)?.auth ?? []).flatMap((method) => method.fields.map((f) => [f.key, f] as const)),
+  );
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    const field = fields.get(key);
+    if (!field) continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
+    if (typeof value !== 'string' || /[\u0000-\u001f]/.test(text)) {
+      problems.push(`body.setup_information.${key}: must be text without control characters`);
+    } else if (field.validation && !new RegExp(field.validation.pattern).test(value)) {
+      problems.push(`body.setup_information.${key}: ${field.validation.message}`);
+    }
+  }
+  if (problems.length) throw validationFailed(`Invalid setup information: ${problems.join('; ')}`, problems);
 }
 
 /** Beyond the reference: the decrypted credentials, for the integrator's backend to call the provider. */

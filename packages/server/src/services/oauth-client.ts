@@ -2,7 +2,7 @@ import * as oauth from 'oauth4webapi';
 import type { AuthMethod } from '../connectors/schema.ts';
 import { DomainError } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
-import { providerCallError } from './provider-http.ts';
+import { providerCallError, providerUrl } from './provider-http.ts';
 
 type OAuthMethod = Extract<AuthMethod, { type: 'oauth2' }>;
 
@@ -31,7 +31,7 @@ export function authorizationServer(
   endpoint: Pick<TokenEndpoint, 'tokenUrl' | 'authorizationUrl'>,
 ): oauth.AuthorizationServer {
   return {
-    issuer: new URL(endpoint.tokenUrl).origin,
+    issuer: providerUrl(endpoint.tokenUrl).origin,
     token_endpoint: endpoint.tokenUrl,
     ...(endpoint.authorizationUrl ? { authorization_endpoint: endpoint.authorizationUrl } : {}),
   };

@@ -16,7 +16,7 @@ import { allowedIntegration } from './hub-connectors.ts';
 import { validateFormValues } from './hub-form.ts';
 import { authMethodOf, effectiveUrls, oauthClientOf } from './integrations.ts';
 import { exchangeCode, ProviderOAuthError } from './oauth-client.ts';
-import { providerCallError } from './provider-http.ts';
+import { providerCallError, providerUrl } from './provider-http.ts';
 
 export interface OAuthDeps {
   db: Db;
@@ -126,7 +126,7 @@ export async function startAuthorization(
     .execute();
 
   const urls = effectiveUrls(connector, integration);
-  const authorize = new URL(fillTemplate(urls.authorization_url!, settings, { encode: true }));
+  const authorize = providerUrl(fillTemplate(urls.authorization_url!, settings, { encode: true }));
   const scopes = integration.oauth_scopes ?? method.scopes;
   const params: Record<string, string> = {
     response_type: 'code',

@@ -26,7 +26,7 @@ export function buildProviderRequest(
 ): ProviderRequest {
   const base = fillTemplate(baseUrlTemplate, values, { encode: true }).replace(/\/+$/, '');
   const path = fillTemplate(pathTemplate, values, { encode: true });
-  const url = new URL(base + (path.startsWith('/') || path === '' ? path : `/${path}`));
+  const url = providerUrl(base + (path.startsWith('/') || path === '' ? path : `/${path}`));
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [name, template] of Object.entries(auth.apply.headers ?? {})) {
     headers[name.toLowerCase()] = fillTemplate(template, values);
@@ -40,6 +40,21 @@ export function buildProviderRequest(
     headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
   }
   return { url: url.toString(), method: httpMethod, headers };
+}
+
+/**
+ * Settings fill URL templates (a subdomain, a region): values that do not make a URL are the account's
+ * or auth config's problem, said as such, not a crash.
+ */
+export function providerUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new DomainError(
+      'unprocessable',
+      "The account's settings (or the auth config's URLs) do not make a valid provider URL; fix them or reconnect the account.",
+    );
+  }
 }
 
 export interface ProviderResponse {

@@ -7,7 +7,7 @@ import type { OutboundClient } from '../outbound/http-client.ts';
 import type { ProxyRequestBody } from '../schemas/proxy.ts';
 import { findAccount } from './accounts.ts';
 import { authMethodOf, effectiveUrls, findIntegration } from './integrations.ts';
-import { buildProviderRequest, sendProviderRequest } from './provider-http.ts';
+import { buildProviderRequest, providerUrl, sendProviderRequest } from './provider-http.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { freshCredentials } from './token-refresh.ts';
 
@@ -79,7 +79,7 @@ export async function proxyRequest(
     Object.entries({ ...(account.setup_information ?? {}), ...credentials }).map(([k, v]) => [k, String(v)]),
   );
   const apiBase = fillTemplate(effectiveUrls(connector, integration).api_base_url, values, { encode: true });
-  const apiOrigin = new URL(apiBase).origin;
+  const apiOrigin = providerUrl(apiBase).origin;
   if (input.url && new URL(input.url).origin !== apiOrigin) {
     throw validationFailed(
       `body.url must be on ${connector.name}'s API host for this account (${apiOrigin}).`,
