@@ -30,6 +30,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   403: 'The credentials are valid but not allowed here (for example a session bound to other origins).',
   404: 'Not found in this project: unknown ids and ids of other projects get the same answer.',
   409: 'Conflicts with the current state (for example an integration that accounts still use).',
+  413: 'The request body is too large.',
   422: 'Understood but not possible for this account (for example no OAuth client to refresh with).',
   429: 'Rate limit exceeded: retry after the number of seconds in the Retry-After header.',
   502: 'The provider could not be reached or answered with an error; `provider_response` carries its answer or the network error.',
