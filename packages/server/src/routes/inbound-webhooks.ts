@@ -45,13 +45,50 @@ export const inboundWebhookRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         tags: ['Inbound events'],
         summary:
           "A provider's event for the account whose trigger token is in the URL; forwarded as account.provider_event",
-        params: z.object({ token: z.string() }),
+        description:
+          'The body is taken as raw bytes of any content type (up to 256 KiB) and checked against the signature the connector declares, when the account stores a signing secret.',
+        params: z.object({
+          token: z.string().meta({ examples: ['3f9a1c7e5b2d48a6901e4c2b8d7f6a15c3e9b0d4a7f2e861'] }),
+        }),
         response: {
-          202: z.object({ event_id: z.string().nullable() }),
+          202: z
+            .object({ event_id: z.string().nullable() })
+            .meta({ examples: [{ event_id: 'evt_6b1d8f3a2c9e47d5a0f4e7c1b8d2a963' }] }),
           401: errorResponse,
           404: errorResponse,
           413: errorResponse,
           429: errorResponse,
+        },
+        responseDocs: {
+          202: 'Accepted: forwarded as account.provider_event; event_id is null when no webhook endpoint subscribes to it',
+          401: {
+            description:
+              "The signature does not match the account's signing secret, or it is missing or stale",
+            example: {
+              statusCode: 401,
+              message:
+                "The X-Zendesk-Webhook-Signature signature does not match. Check the signing secret stored with the account against the provider's webhook settings.",
+              timestamp: '2026-11-25T10:00:00.000Z',
+            },
+          },
+          404: {
+            description: 'No connected account uses this trigger URL',
+            example: {
+              statusCode: 404,
+              message:
+                'No connected account uses this trigger URL. Copy the URL again from the connect form of the account.',
+              timestamp: '2026-11-25T10:00:00.000Z',
+            },
+          },
+          413: {
+            description: 'The body is larger than 256 KiB',
+            example: {
+              statusCode: 413,
+              message: 'The request body is too large.',
+              timestamp: '2026-11-25T10:00:00.000Z',
+            },
+          },
+          429: 'Too many requests for this trigger URL, or too many failed tokens from this address: retry after Retry-After seconds',
         },
       },
     },
