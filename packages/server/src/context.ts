@@ -1,3 +1,4 @@
+import type { onRequestHookHandler } from 'fastify';
 import type { Config } from './config.ts';
 import type { Catalogue } from './connectors/catalogue.ts';
 import type { Vault } from './crypto/vault.ts';
@@ -9,6 +10,11 @@ export interface AppContext {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
+  /**
+   * How platform routes find the project a request acts for: the API key by default; the console
+   * mounts the same route plugins with its operator session and the project id from the path.
+   */
+  projectAuth?: onRequestHookHandler;
 }
 
 /** The dependency bag services take, derived once per app from the context. */

@@ -22,6 +22,8 @@ export interface ErrorDetails {
   provider_response?: string;
   /** The status the caller sees instead of the code's own: a provider's 4xx passed on by the proxy. */
   status?: number;
+  /** For rate_limited: seconds until trying again can succeed (sent as Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 export class DomainError extends Error {

@@ -7,6 +7,7 @@ import { startServer } from '../server.ts';
 import { type RotationResult, rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
 import { integrationCommands } from './integrations.ts';
+import { operatorCommands } from './operators.ts';
 import { positiveInt, print, withDatabase } from './shared.ts';
 import { runWorker } from './worker.ts';
 
@@ -145,6 +146,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
     });
 
   program.addCommand(integrationCommands(config));
+  program.addCommand(operatorCommands(config));
 
   program
     .command('rotate-key')

@@ -42,6 +42,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
         ...(errors?.length ? { errors } : {}),
         ...(provider_response !== undefined ? { provider_response } : {}),
       };
+      if (error.details.retryAfterSeconds !== undefined)
+        reply.header('retry-after', String(error.details.retryAfterSeconds));
       return reply.status(status).send(errorBody(status, error.message, extra));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import { errorResponses, pagination } from '../schemas/common.ts';
 import {
   deliveryListQuery,
@@ -31,7 +31,7 @@ import {
 
 /** Beyond the reference: the project's webhook endpoints, their secrets and their delivery log. */
 export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   const deps = { db: ctx.db, vault: ctx.vault, config: ctx.config.webhooks };
   const common = { tags: ['Webhooks'], security: API_KEY_SECURITY };
   const byId = { ...common, params: endpointIdParams };

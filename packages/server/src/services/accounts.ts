@@ -7,6 +7,7 @@ import { notFound, validationFailed } from '../errors.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
+import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { freshCredentials } from './token-refresh.ts';
 
@@ -78,6 +79,12 @@ export async function deleteAccount(
       .executeTakeFirst();
     if (!deleted) throw notFound(`Account ${id}`);
     await recordAccountEvent(tx, 'account.deleted', deleted);
+    await audit(tx, project, {
+      action: 'account.deleted',
+      targetType: 'account',
+      targetId: id,
+      before: toLinkedAccount(deleted, deps.catalogue),
+    });
     return deleted;
   });
   return toLinkedAccount(row, deps.catalogue);
@@ -142,6 +149,13 @@ export async function updateAccount(
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAccountEvent(tx, 'account.updated', updated);
+    await audit(tx, project, {
+      action: 'account.updated',
+      targetType: 'account',
+      targetId: id,
+      before: toLinkedAccount(current, deps.catalogue),
+      after: toLinkedAccount(updated, deps.catalogue),
+    });
     return updated;
   });
   return toLinkedAccount(row, deps.catalogue);

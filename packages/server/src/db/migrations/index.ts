@@ -5,6 +5,7 @@ import * as m0003 from './0003_session_allowed_origins.ts';
 import * as m0004 from './0004_oauth_connection_attempts.ts';
 import * as m0005 from './0005_webhooks.ts';
 import * as m0006 from './0006_accounts_provider_index.ts';
+import * as m0010 from './0010_console.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_oauth_connection_attempts': m0004,
   '0005_webhooks': m0005,
   '0006_accounts_provider_index': m0006,
+  '0010_console': m0010,
 };
