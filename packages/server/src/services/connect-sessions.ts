@@ -14,9 +14,9 @@ import {
 import { recordEvent } from '../webhooks/events.ts';
 import type { AddressPolicy } from '../webhooks/url-guard.ts';
 import { findAccount } from './accounts.ts';
+import { audit } from './audit.ts';
 import { toHubAttempt } from './connection-attempts.ts';
 import { findIntegration } from './integrations.ts';
-import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { acceptableWebhookUrl } from './webhook-endpoints.ts';
 
