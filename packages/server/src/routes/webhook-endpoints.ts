@@ -28,6 +28,7 @@ import {
   rotateSecret,
   updateEndpoint,
 } from '../services/webhook-endpoints.ts';
+import { sendTestEvent } from '../services/webhook-test-event.ts';
 
 /** Beyond the reference: the project's webhook endpoints, their secrets and their delivery log. */
 export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
@@ -157,5 +158,18 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
       reply
         .status(202)
         .send(await replayDelivery(deps, projectOf(request), request.params.id, request.params.delivery_id)),
+  );
+
+  app.post(
+    '/webhook_endpoints/:id/test',
+    {
+      schema: {
+        ...byId,
+        summary: 'Send a webhook.test event to this endpoint only',
+        response: { 202: z.object({ event_id: z.string(), delivery_id: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(await sendTestEvent(deps, projectOf(request), request.params.id)),
   );
 };

@@ -7,12 +7,12 @@ export class ConsoleClient {
   csrf = '';
   constructor(readonly server: TestServer) {}
 
-  // biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes.
   async call(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    // biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes.
   ): Promise<{ status: number; headers: Headers; body: any }> {
     const h: Record<string, string> = { ...headers };
     if (this.cookie) h.cookie = this.cookie;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import { unauthorized, validationFailed } from '../../errors.ts';
+import { validationFailed } from '../../errors.ts';
 import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { closeOtherSessions } from './sessions.ts';
 
@@ -15,7 +15,8 @@ export async function changePassword(
     .where('id', '=', input.operatorId)
     .executeTakeFirstOrThrow();
   if (!(await verifyPassword(input.current, row.password_hash)))
-    throw unauthorized('The current password is wrong. Type the password you signed in with.');
+    // 400, not 401: the session is fine, only this form's field is wrong.
+    throw validationFailed('The current password is wrong. Type the password you signed in with.');
   const problem = passwordProblem(input.next, row.email);
   if (problem) throw validationFailed(problem);
   if (input.next === input.current)
