@@ -160,7 +160,7 @@ export function Field({
   );
 }
 
-const GOOD = new Set(['active', 'authenticated', 'delivered', 'enabled', 'succeeded']);
+const GOOD = new Set(['active', 'authenticated', 'enabled', 'succeeded']);
 const BAD = new Set(['error', 'failed', 'revoked', 'expired', 'disabled', 'invalid']);
 export function Status({ value }: { value: string }) {
   const kind = GOOD.has(value) ? 'ok' : BAD.has(value) ? 'bad' : 'warn';

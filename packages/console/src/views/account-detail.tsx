@@ -9,11 +9,11 @@ export function AccountDetailView({ projectId, id }: { projectId: string; id: st
   const account = useLoad(() => api<Account>('GET', `${base}/accounts/${id}`), [projectId, id]);
   const attempts = useLoad(async () => {
     if (!account.data) return [];
-    const res = await api<{ data: Attempt[] }>(
+    const res = await api<Attempt[]>(
       'GET',
       `${base}/connection_attempts${qs({ origin_owner_id: account.data.origin_owner_id, page_size: 200 })}`,
     );
-    return res.data.filter((a) => !a.provider || a.provider === account.data!.provider);
+    return res.filter((a) => !a.provider || a.provider === account.data!.provider);
   }, [account.data]);
   const action = useAction();
   const a = account.data;

@@ -9,14 +9,10 @@ export function AccountsView({ projectId }: { projectId: string }) {
   const [status, setStatus] = useState('');
   const [type, setType] = useState('');
   const accounts = useLoad(
-    () =>
-      api<{ data: Account[]; total: number }>(
-        'GET',
-        `projects/${projectId}/accounts${qs({ provider, status, page_size: 1000 })}`,
-      ),
+    () => api<Account[]>('GET', `projects/${projectId}/accounts${qs({ provider, status, page_size: 1000 })}`),
     [projectId, provider, status],
   );
-  const all = accounts.data?.data ?? [];
+  const all = accounts.data ?? [];
   const providers = [...new Set(all.map((a) => a.provider))].sort();
   const needle = search.trim().toLowerCase();
   const shown = all.filter(

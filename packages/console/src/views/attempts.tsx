@@ -16,13 +16,13 @@ export function AttemptsView({ projectId }: { projectId: string }) {
   const [provider, setProvider] = useState('');
   const attempts = useLoad(
     () =>
-      api<{ data: Attempt[] }>(
+      api<Attempt[]>(
         'GET',
         `projects/${projectId}/connection_attempts${qs({ origin_owner_id: owner.trim(), page_size: 500 })}`,
       ),
     [projectId, owner],
   );
-  const all = attempts.data?.data ?? [];
+  const all = attempts.data ?? [];
   const providers = [...new Set(all.map((a) => a.provider).filter(Boolean) as string[])].sort();
   const shown = all.filter((a) => FILTERS[filter]!(a) && (!provider || a.provider === provider));
   return (

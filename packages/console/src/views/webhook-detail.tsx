@@ -184,7 +184,7 @@ export function WebhookDetailView({ projectId, id }: { projectId: string; id: st
           >
             <option value="">All</option>
             <option value="pending">pending</option>
-            <option value="delivered">delivered</option>
+            <option value="succeeded">succeeded</option>
             <option value="failed">failed</option>
           </select>
         </Field>

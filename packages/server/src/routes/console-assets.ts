@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { errorBody } from '../http/error-body.ts';
 
@@ -25,7 +25,7 @@ const CSP = [
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",
-  "base-uri 'none'",
+  "base-uri 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
@@ -61,7 +61,12 @@ export const consoleAssetRoutes: FastifyPluginAsync<{ config: Config; distDir?: 
       .send(fs.readFileSync(file));
   });
 
-  const page = async (_request: unknown, reply: import('fastify').FastifyReply) => {
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
+    // An unknown API path is an API error, not the app.
+    if (request.url.startsWith('/console/api/'))
+      return reply
+        .status(404)
+        .send(errorBody(404, `No console API route for ${request.method} ${request.url.split('?')[0]}.`));
     if (!index)
       return reply
         .status(503)

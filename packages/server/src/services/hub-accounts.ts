@@ -5,9 +5,10 @@ import { generateId } from '../crypto/tokens.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
-import { notFound, validationFailed } from '../errors.ts';
+import { DomainError, notFound, validationFailed } from '../errors.ts';
 import type { HubAccountCreate } from '../schemas/hub.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
+import { createAttempt, finishAttempt } from './connection-attempts.ts';
 import { checkCredentials } from './credential-check.ts';
 import { allowedIntegration, existingAccountFor } from './hub-connectors.ts';
 import { maskSecret, type SplitValues, validateFormValues } from './hub-form.ts';
@@ -32,6 +33,30 @@ export async function connectAccount(
   input: HubAccountCreate,
 ) {
   const { row: integration, connector } = await allowedIntegration(deps, session, input.integration_id);
+  // Form connects are attempts too (OAuth ones are recorded by the flow), so a rejected key shows up
+  // per end customer next to the abandoned and successful ones.
+  const attempt = await createAttempt(deps.db, session, {
+    integrationId: integration.id,
+    provider: connector.key,
+  });
+  try {
+    const account = await connectWithForm(deps, session, input, integration, connector);
+    await finishAttempt(deps.db, attempt.id, { status: 'authenticated', accountId: account.id });
+    return account;
+  } catch (err) {
+    if (err instanceof DomainError)
+      await finishAttempt(deps.db, attempt.id, { status: 'error', code: err.code, description: err.message });
+    throw err;
+  }
+}
+
+async function connectWithForm(
+  deps: HubAccountDeps,
+  session: ConnectSessionRow,
+  input: HubAccountCreate,
+  integration: IntegrationRow,
+  connector: Connector,
+) {
   const method = authMethodOf(connector, integration.auth_method);
   if (method.type === 'oauth2' && method.grant_type === 'authorization_code') {
     throw validationFailed(
