@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createOperator } from '../src/services/console/operators.ts';
 import { backends } from './support/backends.ts';
 import { ConsoleClient, operatorWithPassword } from './support/console.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { call, startTestServer, type TestServer } from './support/server.ts';
 
 for (const backend of backends()) {
   describe(`console sign-in and sessions (${backend})`, () => {
@@ -128,6 +128,29 @@ for (const backend of backends()) {
       assert.equal(entry.actor_type, 'operator');
       assert.equal(entry.actor_id, email);
       assert.equal(entry.target_id, created.body.id);
+      // The same services record changes made with an API key, under the key's id, without secrets.
+      const { api_key } = await server.newProject('Keyed');
+      const keyed = await call(server, 'POST', '/webhook_endpoints', {
+        key: api_key,
+        body: { url: 'https://hooks.example.com/in' },
+      });
+      assert.equal(keyed.status, 201);
+      const projects = (await client.call('GET', '/projects')).body.data as Array<{
+        project_id: string;
+        name: string;
+      }>;
+      const keyedId = projects.find((p) => p.name === 'Keyed')!.project_id;
+      const keyLog = await client.call(
+        'GET',
+        `/projects/${keyedId}/audit_log?action=webhook_endpoint.created`,
+      );
+      assert.equal(keyLog.body.data.length, 1);
+      assert.equal(keyLog.body.data[0].actor_type, 'api_key');
+      assert.match(keyLog.body.data[0].actor_id, /^key_/);
+      assert.ok(
+        !JSON.stringify(keyLog.body.data[0]).includes(keyed.body.secret),
+        'no signing secret in the log',
+      );
       const openapi = (await fetch(`${server.url}/openapi.json`).then((r) => r.json())) as { paths: object };
       assert.ok(!Object.keys(openapi.paths).some((p) => p.startsWith('/console')));
     });
