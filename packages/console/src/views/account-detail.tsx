@@ -73,11 +73,12 @@ export function AccountDetailView({ projectId, id }: { projectId: string; id: st
           <div class="actions" style={{ marginTop: '16px' }}>
             <button
               type="button"
-              onClick={() => {
-                account.reload();
+              title="Asks the provider for new OAuth tokens now; accounts with a fixed key have nothing to refresh."
+              onClick={async () => {
+                if (await action.run(() => api('POST', `${base}/accounts/${id}/refresh`))) account.reload();
               }}
             >
-              Reload
+              Refresh now
             </button>
             <button
               type="button"

@@ -11,6 +11,7 @@ import {
   linkedAccount,
 } from '../schemas/accounts.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { refreshAccountNow } from '../services/account-refresh.ts';
 import {
   deleteAccount,
   getAccount,
@@ -102,5 +103,17 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
       reply.header('cache-control', 'no-store');
       return getAccountCredentials(deps, projectOf(request), request.params.id);
     },
+  );
+
+  app.post(
+    '/accounts/:id/refresh',
+    {
+      schema: {
+        ...byId,
+        summary: "Refresh an OAuth account's tokens now (beyond the reference)",
+        response: { 200: linkedAccount, ...errorResponses },
+      },
+    },
+    async (request) => refreshAccountNow(deps, projectOf(request), request.params.id),
   );
 };

@@ -40,11 +40,14 @@ const needsRefresh = (row: Pick<LinkedAccountRow, 'token_expires_at'>, now = Dat
 export async function freshCredentials(
   deps: RefreshDeps,
   row: LinkedAccountRow,
+  /** force: refresh now even if the token is not near expiry (an operator's "refresh now"). */
+  options: { force?: boolean } = {},
 ): Promise<Record<string, unknown>> {
+  const due = (r: Pick<LinkedAccountRow, 'token_expires_at'>) => options.force === true || needsRefresh(r);
   const aad = accountAad(row.project_id, row.id);
   const read = (enc: string | null) =>
     enc ? deps.vault.decryptJson<Record<string, unknown>>(enc, aad) : Promise.resolve({});
-  if (!needsRefresh(row)) return read(row.credentials_enc);
+  if (!due(row)) return read(row.credentials_enc);
   // Resolved before taking the lock: PGlite has one connection, which the transaction will hold.
   const endpoint = await tokenEndpointFor(deps, row, await read(row.credentials_enc));
 
@@ -60,7 +63,7 @@ export async function freshCredentials(
     const current = (
       locked.credentials_enc ? JSON.parse(deps.vault.decryptSync(locked.credentials_enc, aad)) : {}
     ) as OAuthTokens;
-    if (!needsRefresh(locked)) return { credentials: current };
+    if (!due(locked)) return { credentials: current };
     try {
       // Client-credentials tokens are simply requested again; others use their refresh token.
       const next =
