@@ -375,17 +375,21 @@ for (const backend of backends()) {
           .execute();
         assert.equal(ghost.length, 0);
 
-        // Only the session created above produced an event (and its delivery) meanwhile.
+        // Only the session created above and its rejected connection attempt produced events meanwhile;
+        // no account event.
         const eventsAfter = await server.database.db
           .selectFrom('webhook_events')
           .select((eb) => eb.fn.countAll<string>().as('n'))
           .executeTakeFirstOrThrow();
-        assert.equal(Number(eventsAfter.n) - Number(eventsBefore.n), 1);
-        await quiet.waitFor((r) => r.length >= before + 1);
+        assert.equal(Number(eventsAfter.n) - Number(eventsBefore.n), 2);
+        await quiet.waitFor((r) => r.length >= before + 2);
         await new Promise((r) => setTimeout(r, 300));
         assert.deepEqual(
-          quiet.received.slice(before).map((h) => h.json.event),
-          ['connect_session.created'],
+          quiet.received
+            .slice(before)
+            .map((h) => h.json.event)
+            .sort(),
+          ['connect_session.created', 'connection_attempt.failed'],
         );
         await call(server, 'DELETE', `/webhook_endpoints/${endpoint.id}`, { key });
       } finally {
