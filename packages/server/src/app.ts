@@ -10,13 +10,16 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import type { AppContext } from './context.ts';
+import { type AppContext, createAppContext } from './context.ts';
+import { validationFailed } from './errors.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
+import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
 import { loggerOptions } from './http/logging.ts';
+import { connectRedis } from './http/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
@@ -33,15 +36,19 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
+import { findUsableSession } from './services/connect-sessions.ts';
 
-export interface AppDeps extends AppContext {
+export interface AppDeps extends Omit<AppContext, 'outbound'> {
+  /** Shared with background work of the same process; made (and closed with the app) when absent. */
+  outbound?: AppContext['outbound'];
   /** Where logs go (tests capture them); stdout when absent. */
   logStream?: DestinationStream;
   /** Shared with the webhook worker of the same process; a fresh registry when absent. */
   metrics?: Metrics;
 }
 
-export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promise<FastifyInstance> {
+  const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
   const { config, db } = ctx;
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
@@ -57,27 +64,48 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   // body; an empty JSON body therefore means "no body" (routes that need one still reject it).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    if (jsonDepth(body as string, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      return done(
+        validationFailed(`The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`, [
+          `body: nested more than ${MAX_JSON_DEPTH} levels`,
+        ]),
+      );
+    }
+    return parseJson(request, body as string, done);
+  });
+  registerInputGuards(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  if (!deps.outbound) app.addHook('onClose', () => ctx.outbound.close());
 
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
-    : undefined;
-  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
+  app.decorate(
+    'authThrottle',
+    new AuthThrottle(redis ? redisFailureStore(redis) : memoryFailureStore(), config.authFailures, (err) =>
+      app.log.warn({ err }, 'failed-authentication counters unavailable; not throttling meanwhile'),
+    ),
+  );
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
-    ...(redis ? { redis, nameSpace: 'plugboard-rl:' } : {}),
-    // One bucket per API key (hashed: the key itself must not sit in memory or Redis); per client
-    // address for requests without one.
+    // After authentication: failed attempts are throttled by the auth hooks before any lookup, so these
+    // buckets only ever hold checked identities and cannot be multiplied with made-up keys.
+    hook: 'preHandler',
+    // During a Redis outage requests are served without the shared limit (the outage is logged) rather
+    // than refused: the limit protects the service, and refusing everything would be the bigger outage.
+    ...(redis ? { redis, nameSpace: 'plugboard-rl:', skipOnError: true } : {}),
+    // One bucket per valid API key (hashed: the key itself must not sit in memory or Redis), per hub
+    // session, else per client address.
     keyGenerator: (request) => {
-      const key = apiKeyFromHeader(request.headers.authorization);
-      return key ? `k:${createHash('sha256').update(key).digest('base64url')}` : `ip:${request.ip}`;
+      const key = request.project ? apiKeyFromHeader(request.headers.authorization) : undefined;
+      if (key) return `k:${createHash('sha256').update(key).digest('base64url')}`;
+      if (request.hubSession) return `s:${request.hubSession.id}`;
+      return `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) => ({
       ...errorBody(
@@ -117,7 +145,11 @@ export async function buildApp({ logStream, metrics, ...ctx }: AppDeps): Promise
   await app.register(accountRoutes, ctx);
   await app.register(connectorsMetaRoutes, ctx);
   await app.register(connectorLogoRoutes, { catalogue: ctx.catalogue });
-  await app.register(embeddedRoutes, { config });
+  await app.register(embeddedRoutes, {
+    config,
+    sessionOrigins: async (token) =>
+      token.length <= 512 ? (await findUsableSession(db, undefined, token))?.allowed_origins : undefined,
+  });
   await app.register(oauthRoutes, ctx);
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);

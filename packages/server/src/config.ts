@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { CONFIGURABLE_RANGES } from './webhooks/url-guard.ts';
+import { defaultDataDir } from './install-paths.ts';
+import { CONFIGURABLE_RANGES } from './outbound/address-policy.ts';
 
 /**
  * Everything the service reads from its environment, parsed once at start-up.
@@ -25,6 +26,11 @@ export interface Config {
   hubAllowedOrigins: string[];
   /** Upper bound for one call to a provider (credential checks, token exchanges, proxy). */
   providerTimeoutMs: number;
+  /**
+   * Non-public ranges (loopback, private, linkLocal…) provider URLs may resolve to: on-premise systems.
+   * Everything a tenant can point Plugboard at is refused there by default.
+   */
+  providerAllowedRanges: string[];
   /** 32-byte key wrapping the credential encryption keys; a file in dataDir is used when absent. */
   masterKey: Buffer | undefined;
   /**
@@ -35,6 +41,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Failed authentication allowed per client address and per presented credential, per window. */
+  authFailures: { perAddress: number; perCredential: number; windowMs: number };
   console: ConsoleConfig;
 }
 
@@ -74,15 +82,31 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A comma-separated list of non-public address ranges an operator opens, e.g. "loopback,private". */
+const rangeList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  )
+  .refine((ranges) => ranges.every((r) => (CONFIGURABLE_RANGES as readonly string[]).includes(r)), {
+    message: `must be a comma-separated list of: ${CONFIGURABLE_RANGES.join(', ')}`,
+  });
+
 const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:4000'),
+  // Defaults to http://localhost:$PORT, below.
+  PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
     .optional(),
-  PLUGBOARD_DATA_DIR: z.string().min(1).default('./.plugboard'),
+  // Defaults to .plugboard at the root of the Plugboard checkout, else in the working directory.
+  PLUGBOARD_DATA_DIR: z.string().min(1).optional(),
   PLUGBOARD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
   REDIS_URL: z
     .string()
@@ -108,19 +132,12 @@ const envSchema = z.object({
   PLUGBOARD_OAUTH_REDIRECT_URIS: z.string().default(''),
   PLUGBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   PLUGBOARD_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters long').optional(),
+  PLUGBOARD_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+  PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number().int().min(1).default(10),
+  PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   PLUGBOARD_WEBHOOK_WORKER: bool.default(true),
-  PLUGBOARD_WEBHOOK_ALLOWED_RANGES: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean),
-    )
-    .refine((ranges) => ranges.every((r) => (CONFIGURABLE_RANGES as readonly string[]).includes(r)), {
-      message: `must be a comma-separated list of: ${CONFIGURABLE_RANGES.join(', ')}`,
-    }),
+  PLUGBOARD_WEBHOOK_ALLOWED_RANGES: rangeList,
+  PLUGBOARD_PROVIDER_ALLOWED_RANGES: rangeList,
   PLUGBOARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   PLUGBOARD_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
   PLUGBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(11),
@@ -163,9 +180,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     host: e.HOST,
     port: e.PORT,
-    publicUrl: e.PLUGBOARD_PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: (e.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
-    dataDir: path.resolve(e.PLUGBOARD_DATA_DIR),
+    dataDir: e.PLUGBOARD_DATA_DIR ? path.resolve(e.PLUGBOARD_DATA_DIR) : defaultDataDir(),
     rateLimitPerMinute: e.PLUGBOARD_RATE_LIMIT_PER_MINUTE,
     redisUrl: e.REDIS_URL,
     bootstrapApiKey: e.PLUGBOARD_BOOTSTRAP_API_KEY,
@@ -176,11 +193,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
     providerTimeoutMs: e.PLUGBOARD_PROVIDER_TIMEOUT_MS,
+    providerAllowedRanges: e.PLUGBOARD_PROVIDER_ALLOWED_RANGES,
     masterKey: e.PLUGBOARD_MASTER_KEY,
     oauthRedirectUris: e.PLUGBOARD_OAUTH_REDIRECT_URIS.split(',')
       .map((u) => u.trim())
       .filter(Boolean),
     metricsToken: e.PLUGBOARD_METRICS_TOKEN,
+    authFailures: {
+      perAddress: e.PLUGBOARD_AUTH_FAILURES_PER_ADDRESS,
+      perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,
+      windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,
       allowedRanges: e.PLUGBOARD_WEBHOOK_ALLOWED_RANGES,

@@ -3,6 +3,8 @@ import type { Config } from './config.ts';
 import type { Catalogue } from './connectors/catalogue.ts';
 import type { Vault } from './crypto/vault.ts';
 import type { Db } from './db/database.ts';
+import { providerPolicy } from './outbound/address-policy.ts';
+import { createOutboundClient, type InProcessHandler, type OutboundClient } from './outbound/http-client.ts';
 
 /** What route plugins are given: the parsed config and the long-lived collaborators. */
 export interface AppContext {
@@ -15,6 +17,22 @@ export interface AppContext {
    * mounts the same route plugins with its operator session and the project id from the path.
    */
   projectAuth?: onRequestHookHandler;
+  /** Every call to a provider goes through it (address guard, no redirects, timeouts, pooling). */
+  outbound: OutboundClient;
+}
+
+/**
+ * Builds the context once per process from the opened database and key ring. In-process origins
+ * (the sandbox provider) are wired here, so they work while the guard refuses loopback.
+ */
+export function createAppContext(parts: Omit<AppContext, 'outbound'>): AppContext {
+  const inProcess: Record<string, InProcessHandler> = {};
+  const outbound = createOutboundClient({
+    policy: providerPolicy(parts.config.providerAllowedRanges),
+    timeoutMs: parts.config.providerTimeoutMs,
+    inProcess,
+  });
+  return { ...parts, outbound };
 }
 
 /** The dependency bag services take, derived once per app from the context. */
@@ -24,6 +42,6 @@ export function serviceDeps(ctx: AppContext) {
     vault: ctx.vault,
     catalogue: ctx.catalogue,
     publicUrl: ctx.config.publicUrl,
-    providerTimeoutMs: ctx.config.providerTimeoutMs,
+    outbound: ctx.outbound,
   };
 }

@@ -22,8 +22,10 @@ export interface ErrorDetails {
   provider_response?: string;
   /** The status the caller sees instead of the code's own: a provider's 4xx passed on by the proxy. */
   status?: number;
-  /** For rate_limited: seconds until trying again can succeed (sent as Retry-After). */
+  /** Sent as Retry-After (429, 503). */
   retryAfterSeconds?: number;
+  /** An account's status reasons, when its state is why the request failed (409 needs reconnecting). */
+  status_reasons?: Array<{ code: string; description: string; timestamp: string }> | null;
 }
 
 export class DomainError extends Error {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { loadCatalogue } from './connectors/catalogue.ts';
+import { createAppContext } from './context.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
@@ -18,8 +19,10 @@ export interface RunningServer {
 }
 
 /**
- * Opens the database, applies migrations, creates the default project on first start, and listens.
- * `onBootstrapKey` receives the default project's new key so the caller can show it, once.
+ * Opens the database, applies migrations, listens, and creates the default project on first start.
+ * `onBootstrapKey` receives the default project's new key so the caller can show it, once. The project
+ * is created only once the server listens: a start that fails (port taken, Redis down…) leaves no
+ * project behind, so the next start creates it and shows its key, instead of a key nobody saw.
  */
 export async function startServer(
   config: Config,
@@ -34,18 +37,18 @@ export async function startServer(
   });
   try {
     await migrateToLatest(database.db);
-    const created = await bootstrapDefaultProject(database.db, config.bootstrapApiKey);
-    if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const masterKey = resolveMasterKey(config);
     const vault = await openVault(database.db, masterKey.key);
     const metrics = createMetrics(database.db);
-    const app = await buildApp({ config, db: database.db, vault, catalogue, metrics });
+    const context = createAppContext({ config, db: database.db, vault, catalogue });
+    const app = await buildApp({ ...context, metrics });
+    app.addHook('onClose', () => context.outbound.close());
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
       app.log.warn({ err }, 'key ring refresh failed'),
     );
     const stopTokenRefresher = startTokenRefresher(
-      { db: database.db, vault, catalogue, providerTimeoutMs: config.providerTimeoutMs },
+      { db: database.db, vault, catalogue, outbound: context.outbound },
       60_000,
       (err) => app.log.warn({ err }, 'background token refresh failed'),
     );
@@ -66,6 +69,8 @@ export async function startServer(
       await dispatcher?.stop();
     });
     await app.listen({ host: config.host, port: config.port });
+    const created = await bootstrapDefaultProject(database.db, config.bootstrapApiKey);
+    if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     return {

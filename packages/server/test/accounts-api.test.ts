@@ -10,7 +10,7 @@ import {
   startAcceptingProvider,
 } from './support/connect.ts';
 import type { FakeProvider } from './support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 for (const backend of backends()) {
   describe(`accounts API (${backend})`, () => {
@@ -22,7 +22,7 @@ for (const backend of backends()) {
 
     before(async () => {
       provider = await startAcceptingProvider();
-      server = await startTestServer(backend);
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
       key = (await server.newProject()).api_key;
       integration = await enableAttio(server, key, provider);
       for (const owner of ['o1', 'o2', 'o3']) {

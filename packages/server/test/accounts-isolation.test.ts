@@ -9,7 +9,7 @@ import {
   startAcceptingProvider,
 } from './support/connect.ts';
 import type { FakeProvider } from './support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 /** Another project's key or session sees 404 (or 401 for tokens) on every route — never data. */
 for (const backend of backends()) {
@@ -23,7 +23,7 @@ for (const backend of backends()) {
 
     before(async () => {
       provider = await startAcceptingProvider();
-      server = await startTestServer(backend);
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
       keyA = (await server.newProject('A')).api_key;
       keyB = (await server.newProject('B')).api_key;
       integrationA = await enableAttio(server, keyA, provider);

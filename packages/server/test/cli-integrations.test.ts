@@ -7,7 +7,8 @@ import { cliEnv, killCliServers, runCli, serveCli } from './support/cli.ts';
 
 describe('plugboard integrations (CLI)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plugboard-cli-integrations-'));
-  const env = cliEnv(dataDir);
+  // The test's URL overrides point at 127.0.0.1, which the outbound guard refuses unless opened.
+  const env = cliEnv(dataDir, { PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback' });
   after(() => {
     killCliServers();
     fs.rmSync(dataDir, { recursive: true, force: true });

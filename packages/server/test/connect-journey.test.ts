@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { StackOne } from '@stackone/stackone-client-ts';
 import { backends } from './support/backends.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const GOOD_KEY = 'bamboo-good-key-0123456789';
 
@@ -25,7 +25,7 @@ for (const backend of backends()) {
           ? { status: 200, body: { users: [] } }
           : { status: 401, body: { error: 'Invalid API key for acme' } };
       });
-      server = await startTestServer(backend);
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
       key = (await server.newProject()).api_key;
       const created = await call(server, 'POST', '/auth_configs', {
         key,

@@ -49,7 +49,14 @@ const REQUIRED = [
  * Authorization-code providers that take no scope parameter: Gusto and Workday set scopes on the
  * registered client, Notion grants access to the pages picked at sign-in.
  */
-const NO_SCOPE_PARAMETER = new Set(['gusto', 'notion', 'workday']);
+const NO_SCOPE_PARAMETER = new Set([
+  'gusto',
+  'notion',
+  'workday',
+  'freeagent',
+  'exactonline',
+  'employmenthero',
+]);
 
 describe('connector catalogue: the files', () => {
   test('every file in connectors/ passes the schema, and its key is its file name', () => {
@@ -194,7 +201,7 @@ describe('connector catalogue: helpers', () => {
     assert.equal(fillTemplate('Token {{k}}', { k: 'a/b' }), 'Token a/b');
     assert.equal(fillTemplate('{{a}}/token:{{b}}', { a: 'x@y', b: '$&' }), 'x@y/token:$&');
     assert.equal(fillTemplate('no placeholders', {}), 'no placeholders');
-    assert.throws(() => fillTemplate('{{missing}}', {}), /No value for \{\{missing\}\}/);
+    assert.throws(() => fillTemplate('{{missing}}', {}), /no value for \{\{missing\}\}/);
     assert.throws(() => fillTemplate('{{constructor}}', {}), /constructor/, 'no inherited properties');
     assert.deepEqual(placeholdersOf('https://{{host}}/{{ tenant }}/x'), ['host', 'tenant']);
   });
@@ -209,7 +216,7 @@ describe('connector catalogue: broken files fail loudly', () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const broken: [file: string, content: unknown, problem: RegExp][] = [
-    ['typo.json', '{ "key": ', /typo\.json: not valid JSON/],
+    ['typo.json', '{ "key": ', /typo\.json: \(file\): is not valid JSON/],
     [
       'badcategory.json',
       { ...good, key: 'badcategory', categories: ['nope'] },

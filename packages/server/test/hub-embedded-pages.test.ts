@@ -130,7 +130,8 @@ describe('hosted hub pages', () => {
     try {
       const res = await open.inject({ url: '/embedded/accounts/callback?status=cancelled' });
       assert.ok(res.body.includes('data-origins="[&quot;https://connect.example.test&quot;]"'));
-      assert.match(String(res.headers['content-security-policy']), /frame-ancestors \*/);
+      // Calls from any origin are fine (the token guards them); framing is not: never "*".
+      assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'self'$/);
     } finally {
       await open.close();
     }
@@ -168,6 +169,22 @@ describe('hosted hub pages in the full server', () => {
     server = await startTestServer('pglite');
   });
   after(async () => server?.close());
+
+  test("a session's hosted page may be framed by its allowed_origins, and by nobody else", async () => {
+    const { api_key } = await server.newProject();
+    const session = await fetch(`${server.url}/connect_sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api_key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ origin_owner_id: 'o', origin_owner_name: 'O', allowed_origins: [EMBEDDER] }),
+    }).then((r) => r.json() as Promise<{ token: string }>);
+    const framed = await fetch(`${server.url}/embedded/integrations?token=${session.token}`);
+    assert.match(
+      framed.headers.get('content-security-policy') ?? '',
+      new RegExp(`frame-ancestors 'self' ${EMBEDDER}$`),
+    );
+    const unknown = await fetch(`${server.url}/embedded/integrations?token=pbt_unknown`);
+    assert.match(unknown.headers.get('content-security-policy') ?? '', /frame-ancestors 'self'$/);
+  });
 
   test('the session token in the page URL never reaches the logs', async () => {
     const token = `tok_never_logged_${Date.now()}`;

@@ -6,7 +6,7 @@ import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
 import { enableMockHubspot, location, startMockAuthServer } from './support/oauth.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
 
 for (const backend of backends()) {
@@ -34,6 +34,7 @@ for (const backend of backends()) {
       server = await startTestServer(
         backend,
         {
+          ...LOOPBACK_PROVIDERS,
           PLUGBOARD_OAUTH_REDIRECT_URIS: 'com.example.desktop:/oauth-done',
           PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
           PLUGBOARD_WEBHOOK_POLL_MS: '50',

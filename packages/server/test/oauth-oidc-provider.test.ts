@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import Provider from 'oidc-provider';
 import { createSession } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
-import { call, freePort, startTestServer, type TestServer } from './support/server.ts';
+import { call, freePort, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 /**
  * A strict authorization server (oidc-provider): PKCE required, login and consent screens, refresh
@@ -59,7 +59,7 @@ describe('OAuth2 against a strict oidc-provider (pglite)', () => {
   const grants: string[] = [];
 
   before(async () => {
-    server = await startTestServer('pglite');
+    server = await startTestServer('pglite', LOOPBACK_PROVIDERS);
     api = await startFakeProvider(() => ({ status: 200, body: {} }));
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;

@@ -7,12 +7,11 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openVault } from '../src/crypto/vault.ts';
 import { openDatabase } from '../src/db/database.ts';
-import { MAX_REFRESH_FAILURES } from '../src/services/token-refresh.ts';
 import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
 import { enableMockHubspot, location, startMockAuthServer } from './support/oauth.ts';
-import { call, freePort, startTestServer, type TestServer } from './support/server.ts';
+import { call, freePort, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
 
 for (const backend of backends()) {
@@ -44,7 +43,11 @@ for (const backend of backends()) {
       hooks = await startWebhookReceiver();
       server = await startTestServer(
         backend,
-        { PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback', PLUGBOARD_WEBHOOK_POLL_MS: '50' },
+        {
+          ...LOOPBACK_PROVIDERS,
+          PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
+          PLUGBOARD_WEBHOOK_POLL_MS: '50',
+        },
         { webhooks: true },
       );
       key = (await server.newProject()).api_key;
@@ -106,31 +109,52 @@ for (const backend of backends()) {
       assert.ok(row.token_expires_at!.getTime() > Date.now());
     });
 
-    test('repeated refresh failures mark the account expired with a reason; a later success restores it', async () => {
+    const tokenEndpointAnswers = (statusCode: number, body: Record<string, string>) =>
+      auth.service.once('beforeResponse', (res: { statusCode: number; body: unknown }) => {
+        res.statusCode = statusCode;
+        res.body = body;
+      });
+    const stored = (id: string) =>
+      server.database.db
+        .selectFrom('linked_accounts')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+
+    test('a refused refresh answers 409 with the reasons, marks the account expired once, and backs off', async () => {
       const id = await connect('refresh-fail');
-      const failing = (res: { statusCode: number; body: unknown }) => {
-        res.statusCode = 400;
-        res.body = { error: 'invalid_grant', error_description: 'refresh token revoked' };
-      };
-      for (let i = 0; i < MAX_REFRESH_FAILURES; i++) {
-        await expire(id);
-        auth.service.once('beforeResponse', failing);
-        const res = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
-        assert.equal(res.status, 400);
-        assert.match(res.body.message, /invalid_grant/);
-      }
+      await expire(id);
+      tokenEndpointAnswers(400, { error: 'invalid_grant', error_description: 'refresh token revoked' });
+      const refused = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.match(refused.body.message, /needs reconnecting.*invalid_grant/);
+      assert.equal(refused.body.status_reasons[0].code, 'refresh_failed');
       const account = (await call(server, 'GET', `/accounts/${id}`, { key })).body;
       assert.equal(account.status, 'expired');
       assert.equal(account.status_reasons[0].code, 'refresh_failed');
       const filtered = await call(server, 'GET', '/accounts?status=expired', { key });
       assert.ok(filtered.body.some((a: { id: string }) => a.id === id));
 
-      await expire(id);
-      const ok = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
-      assert.equal(ok.status, 200);
-      const restored = (await call(server, 'GET', `/accounts/${id}`, { key })).body;
-      assert.equal(restored.status, 'active');
-      assert.equal(restored.status_reasons, null);
+      // Reads during the backoff answer at once, without calling the token endpoint again.
+      const calls = refreshes.length;
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await call(server, 'GET', `/accounts/${id}/credentials`, { key })).status, 409);
+      }
+      const proxied = await call(server, 'POST', '/unified/proxy', {
+        key,
+        headers: { 'x-account-id': id },
+        body: { path: '/crm/v3/objects/contacts' },
+      });
+      assert.equal(proxied.status, 409);
+      assert.equal(refreshes.length, calls, 'no token request while backing off');
+      assert.ok((await stored(id)).refresh_retry_at!.getTime() > Date.now());
+
+      // "Refresh now" ignores the backoff; the provider answers again, and the account comes back.
+      const refreshed = await call(server, 'POST', `/accounts/${id}/refresh`, { key });
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      assert.equal(refreshed.body.status, 'active');
+      assert.equal(refreshed.body.status_reasons, null);
+      assert.equal((await call(server, 'GET', `/accounts/${id}/credentials`, { key })).status, 200);
 
       // One event when the account stopped working (not one per failed try), one when it recovered.
       const events = (
@@ -148,6 +172,34 @@ for (const backend of backends()) {
       assert.ok(!events.some((h) => /access_token|refresh_token/.test(h.body)), 'no tokens in events');
     });
 
+    test('a provider outage is transient: 503 with Retry-After, the account stays active, and no retry storm', async () => {
+      const id = await connect('refresh-outage');
+      await expire(id);
+      tokenEndpointAnswers(503, { error: 'temporarily_unavailable' });
+      const down = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
+      assert.equal(down.status, 503, JSON.stringify(down.body));
+      assert.ok(Number(down.headers.get('retry-after')) >= 1);
+      const calls = refreshes.length;
+      assert.equal((await call(server, 'GET', `/accounts/${id}/credentials`, { key })).status, 503);
+      assert.equal(refreshes.length, calls, 'the backoff holds further reads');
+      const row = await stored(id);
+      assert.equal(row.status, 'active', 'an outage never marks the account expired');
+      assert.equal(row.refresh_failures, 1);
+
+      // Inside the refresh margin the stored token still works: a failed early refresh hands it out.
+      await server.database.db
+        .updateTable('linked_accounts')
+        .set({ token_expires_at: new Date(Date.now() + 120_000), refresh_retry_at: null })
+        .where('id', '=', id)
+        .execute();
+      tokenEndpointAnswers(503, { error: 'temporarily_unavailable' });
+      const early = await call(server, 'GET', `/accounts/${id}/credentials`, { key });
+      assert.equal(early.status, 200, JSON.stringify(early.body));
+      assert.equal((await stored(id)).status, 'active');
+      assert.equal((await call(server, 'POST', `/accounts/${id}/refresh`, { key })).status, 200);
+      assert.equal((await stored(id)).refresh_failures, 0);
+    });
+
     test('two server processes on one PostgreSQL refresh an account once', {
       skip: backend !== 'postgres',
     }, async () => {
@@ -157,7 +209,11 @@ for (const backend of backends()) {
       const db2 = await openDatabase({ databaseUrl: server.database.url, dataDir: 'memory' });
       const port = await freePort();
       const app2 = await buildApp({
-        config: loadConfig({ LOG_LEVEL: 'silent', PLUGBOARD_PUBLIC_URL: `http://127.0.0.1:${port}` }),
+        config: loadConfig({
+          ...LOOPBACK_PROVIDERS,
+          LOG_LEVEL: 'silent',
+          PLUGBOARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        }),
         db: db2.db,
         vault: await openVault(db2.db, server.masterKey),
         catalogue: server.catalogue,

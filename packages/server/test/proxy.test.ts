@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { StackOne } from '@stackone/stackone-client-ts';
 import { backends } from './support/backends.ts';
 import { connectAttio, enableAttio } from './support/connect.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const TOKEN = 'good-proxy-token-0123456789';
 
@@ -61,7 +61,7 @@ for (const backend of backends()) {
 
     before(async () => {
       api = await startProviderApi();
-      server = await startTestServer(backend);
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
       key = (await server.newProject()).api_key;
       const integration = await enableAttio(server, key, {
         url: api.url,

@@ -15,7 +15,7 @@ import {
 import { backends } from './support/backends.ts';
 import { connectAttio, enableAttio, startAcceptingProvider } from './support/connect.ts';
 import type { FakeProvider } from './support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const noRetries = { strategy: 'none' } as const;
 
@@ -33,7 +33,10 @@ for (const backend of backends()) {
 
     before(async () => {
       provider = await startAcceptingProvider();
-      server = await startTestServer(backend, { PLUGBOARD_PUBLIC_URL: 'https://pb.example.test/' });
+      server = await startTestServer(backend, {
+        ...LOOPBACK_PROVIDERS,
+        PLUGBOARD_PUBLIC_URL: 'https://pb.example.test/',
+      });
       key = (await server.newProject()).api_key;
       accountId = await connectAttio(server, key, await enableAttio(server, key, provider), {
         origin_owner_id: 'sdk-owner',

@@ -16,7 +16,7 @@ import {
 } from './support/connect.ts';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.ts';
 import { filesContaining } from './support/files.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const SECRET = `good-${randomBytes(12).toString('hex')}`;
 const CLIENT_SECRET = `client-secret-${randomBytes(12).toString('hex')}`;
@@ -32,7 +32,7 @@ for (const backend of backends()) {
 
     before(async () => {
       provider = await startAcceptingProvider();
-      server = await startTestServer(backend, {}, { pgliteDir: dataDir });
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS, { pgliteDir: dataDir });
       key = (await server.newProject()).api_key;
       integration = await enableAttio(server, key, provider);
       await call(server, 'POST', '/auth_configs', {
@@ -124,7 +124,10 @@ for (const backend of backends()) {
         await new Promise((r) => setTimeout(r, 2000));
         return { status: 200, body: {} };
       });
-      server = await startTestServer(backend, { PLUGBOARD_PROVIDER_TIMEOUT_MS: '200' });
+      server = await startTestServer(backend, {
+        ...LOOPBACK_PROVIDERS,
+        PLUGBOARD_PROVIDER_TIMEOUT_MS: '200',
+      });
     });
     after(async () => {
       await server.close();

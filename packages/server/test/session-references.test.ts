@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { backends } from './support/backends.ts';
 import { connectAttio, enableAttio, startAcceptingProvider } from './support/connect.ts';
 import type { FakeProvider } from './support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 /**
  * integration_id and account_id must point at real things in the project, so proving that they
@@ -19,7 +19,7 @@ for (const backend of backends()) {
 
     before(async () => {
       provider = await startAcceptingProvider();
-      server = await startTestServer(backend);
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
       key = (await server.newProject()).api_key;
       integrationId = await enableAttio(server, key, provider);
       accountId = await connectAttio(server, key, integrationId, { origin_owner_id: 'owner-ref' });

@@ -3,15 +3,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { type AddressPolicy, webhookPolicy } from '../src/outbound/address-policy.ts';
 import { sendWebhook } from '../src/webhooks/sender.ts';
-import type { AddressPolicy } from '../src/webhooks/url-guard.ts';
 
 // Every server here listens on 127.0.0.1 and nothing is ever sent anywhere else: blocked cases must be
 // refused before a connection is attempted, and that is exactly what they assert (the server saw nothing).
 // The address and URL checks themselves are covered by webhook-url-guard.test.ts.
 
-const NONE: AddressPolicy = { allowedRanges: [] };
-const LOOPBACK: AddressPolicy = { allowedRanges: ['loopback'] };
+const NONE: AddressPolicy = webhookPolicy([]);
+const LOOPBACK: AddressPolicy = webhookPolicy(['loopback']);
 
 interface Received {
   method: string;

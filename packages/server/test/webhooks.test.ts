@@ -375,8 +375,8 @@ for (const backend of backends()) {
           .execute();
         assert.equal(ghost.length, 0);
 
-        // Only the session created above and its rejected connection attempt produced events meanwhile;
-        // no account event.
+        // Only the session created above and the refused connect's failed attempt produced events (and
+        // their deliveries) meanwhile: no account event for the refused change or the refused connect.
         const eventsAfter = await server.database.db
           .selectFrom('webhook_events')
           .select((eb) => eb.fn.countAll<string>().as('n'))

@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import { CONNECTORS_DIR } from '../install-paths.ts';
 import { type Connector, connectorSchema } from './schema.ts';
 
-/** connectors/ at the repository root. */
-export const DEFAULT_CONNECTORS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../connectors',
-);
+/** connectors/ at the repository root (in an installed package, the copy its build shipped). */
+export const DEFAULT_CONNECTORS_DIR = CONNECTORS_DIR;
 
 /** A connector file is unreadable or breaks the schema. `problems` holds one "<path>: <problem>" line each. */
 export class CatalogueError extends Error {
@@ -43,17 +41,12 @@ export function loadCatalogue(dir: string = DEFAULT_CONNECTORS_DIR): Catalogue {
   const byKey = new Map<string, Connector>();
   for (const file of files) {
     const full = path.join(dir, file);
-    const result = loadFile(full);
+    const result = checkConnectorFile(full);
     if ('problems' in result) {
       problems.push(...result.problems.map((p) => `${full}: ${p}`));
       continue;
     }
-    const expectedKey = path.basename(file, '.json');
-    if (result.connector.key !== expectedKey) {
-      problems.push(`${full}: key: "${result.connector.key}" must equal the file name "${expectedKey}"`);
-      continue;
-    }
-    byKey.set(expectedKey, deepFreeze(result.connector));
+    byKey.set(result.connector.key, deepFreeze(result.connector));
   }
   if (problems.length) throw new CatalogueError(problems);
   const sorted = Object.freeze(
@@ -65,18 +58,69 @@ export function loadCatalogue(dir: string = DEFAULT_CONNECTORS_DIR): Catalogue {
   };
 }
 
-function loadFile(full: string): { connector: Connector } | { problems: string[] } {
+/**
+ * Reads one connector file and checks it against the schema and its file name. Each problem is one
+ * "<path in the file>: <what to fix>" line (what `plugboard connectors lint` prints).
+ */
+export function checkConnectorFile(full: string): { connector: Connector } | { problems: string[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(full, 'utf8'));
   } catch (err) {
-    return { problems: [`not valid JSON (${(err as Error).message})`] };
+    const reason = (err as NodeJS.ErrnoException).code ? 'cannot be read' : 'is not valid JSON';
+    return { problems: [`(file): ${reason} (${(err as Error).message})`] };
   }
   const parsed = connectorSchema.safeParse(raw);
-  if (parsed.success) return { connector: parsed.data };
-  return {
-    problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`),
-  };
+  if (!parsed.success) {
+    return {
+      problems: parsed.error.issues.map((issue) => `${issuePath(issue.path)}: ${describeIssue(issue)}`),
+    };
+  }
+  const expectedKey = path.basename(full, '.json');
+  if (parsed.data.key !== expectedKey) {
+    return {
+      problems: [`key: "${parsed.data.key}" must equal the file name "${expectedKey}" (rename one of them)`],
+    };
+  }
+  return { connector: parsed.data };
+}
+
+/** "auth.0.apply.headers.Authorization", or "(file)" for the top level. */
+function issuePath(p: PropertyKey[]): string {
+  return p.map(String).join('.') || '(file)';
+}
+
+/** zod's messages, reworded where they would not tell a connector author what to change. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return `is required: add it (${issue.expected})`;
+      return `must be ${article(issue.expected)}, not ${describeValue(issue.input)}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or fix the spelling (docs/connectors.md lists every field)`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      if (issue.discriminator && 'options' in issue && issue.options?.length) {
+        return `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+      }
+      return issue.message;
+    case 'too_small':
+      if (issue.origin === 'array')
+        return `needs at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return 'must not be empty';
+      return issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return article(typeof value);
 }
 
 /** Connectors are shared by every request: freezing them turns an accidental mutation into an error. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../errors.ts';
 import { CATEGORIES } from '../schemas/common.ts';
 
 /**
@@ -31,7 +32,13 @@ export function fillTemplate(
 ): string {
   return template.replace(PLACEHOLDER, (_, key: string) => {
     const value = Object.hasOwn(values, key) ? values[key] : undefined;
-    if (value === undefined) throw new Error(`No value for {{${key}}}`);
+    if (value === undefined) {
+      // Data saved under an older connector file (or an override naming a field the method lacks).
+      throw new DomainError(
+        'unprocessable',
+        `This connection has no value for {{${key}}}; reconnect the account or fix the auth config's URLs.`,
+      );
+    }
     return options.encode ? encodeURIComponent(value) : value;
   });
 }
@@ -199,7 +206,7 @@ export const connectorSchema = z
     /** Shown above the credential form. */
     notices: z.array(z.string().min(1)).optional(),
     /** The provider's API documentation page the facts in this file come from. */
-    docs_url: z.url({ protocol: /^https$/ }).optional(),
+    docs_url: z.url({ protocol: /^https$/ }),
     /** The provider's brand colour, e.g. "#73C41D" (tiles and monogram logos). */
     brand_color: z
       .string()

@@ -121,6 +121,8 @@ export interface LinkedAccountsTable {
   key_version: number | null;
   token_expires_at: Timestamp | null;
   refresh_failures: ColumnType<number, number | undefined, number>;
+  /** Set after a failed refresh: until then reads do not call the token endpoint again. */
+  refresh_retry_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -148,6 +150,8 @@ export interface OAuthStatesTable {
   redirect_uri: string;
   code_verifier_enc: string;
   settings: Json<Record<string, string>> | null;
+  /** SHA-256 of the nonce in the starting browser's cookie; null for flows started before it existed. */
+  browser_binding_hash: string | null;
   expires_at: Timestamp;
   created_at: CreatedAt;
 }

@@ -37,11 +37,19 @@ export function apiKeyFromHeader(header: string | undefined): string | undefined
 }
 
 export function apiKeyAuth(db: Db): onRequestHookHandler {
-  return async (request) => {
+  return async function authenticate(request) {
+    const throttle = this.authThrottle;
     const key = apiKeyFromHeader(request.headers.authorization);
-    if (!key) throw unauthorized(MISSING);
+    await throttle.check(request, 'api_key', key);
+    if (!key) {
+      await throttle.recordFailure(request, 'api_key', undefined);
+      throw unauthorized(MISSING);
+    }
     const project = await findProjectByApiKey(db, key);
-    if (!project) throw unauthorized(INVALID);
+    if (!project) {
+      await throttle.recordFailure(request, 'api_key', key);
+      throw unauthorized(INVALID);
+    }
     request.project = project;
   };
 }

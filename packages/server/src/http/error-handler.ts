@@ -32,18 +32,24 @@ const FASTIFY_MESSAGES: Record<string, string> = {
  * errors get a fixed, helpful one; anything unexpected is logged and answered with a bare 500 so no
  * stack trace or internal detail reaches the caller.
  */
+/** PostgreSQL (and PGlite) SQLSTATE classes 22 "data exception" and 54 "program limit exceeded". */
+function isStorageRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   const allowedMethods = trackRoutesForMethodNotAllowed(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       const status = error.details.status ?? STATUS_BY_CODE[error.code];
-      const { errors, provider_response } = error.details;
+      const { errors, provider_response, retryAfterSeconds, status_reasons } = error.details;
       const extra = {
         ...(errors?.length ? { errors } : {}),
         ...(provider_response !== undefined ? { provider_response } : {}),
+        ...(status_reasons !== undefined ? { status_reasons } : {}),
       };
-      if (error.details.retryAfterSeconds !== undefined)
-        reply.header('retry-after', String(error.details.retryAfterSeconds));
+      if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
       return reply.status(status).send(errorBody(status, error.message, extra));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -56,6 +62,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
       return reply.status(500).send(errorBody(500, 'Internal server error.'));
+    }
+    if (isStorageRefusal(error)) {
+      // Data the database cannot store (NUL or invalid UTF-8 in text, numbers out of range, values too
+      // large for an index): the request's fault, whatever route it reached.
+      return reply
+        .status(400)
+        .send(
+          errorBody(
+            400,
+            'The request contains a value that cannot be stored (NUL, invalid text or out of range).',
+          ),
+        );
     }
     const status = error.statusCode ?? 500;
     if (status === 429) {

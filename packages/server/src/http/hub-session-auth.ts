@@ -17,13 +17,18 @@ declare module 'fastify' {
  */
 export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler {
   const ownOrigin = new URL(publicUrl).origin;
-  return async (request) => {
+  return async function authenticate(request) {
     if (request.method === 'OPTIONS') return;
-    const token = request.headers['x-hub-session-token'];
-    if (typeof token !== 'string' || token.length === 0 || token.length > 512)
+    const throttle = this.authThrottle;
+    const header = request.headers['x-hub-session-token'];
+    const token =
+      typeof header === 'string' && header.length > 0 && header.length <= 512 ? header : undefined;
+    await throttle.check(request, 'session_token', token);
+    const session = token ? await findUsableSession(db, undefined, token) : undefined;
+    if (!session) {
+      await throttle.recordFailure(request, 'session_token', token);
       throw unauthorized(INVALID_SESSION_TOKEN);
-    const session = await findUsableSession(db, undefined, token);
-    if (!session) throw unauthorized(INVALID_SESSION_TOKEN);
+    }
     // A session bound to origins refuses browsers on other pages (Plugboard's own hosted page is fine).
     // Same-origin GETs carry no Origin header, so only a present, foreign Origin is refused.
     const origin = request.headers.origin;

@@ -10,14 +10,14 @@ import {
   accountPatch,
   linkedAccount,
 } from '../schemas/accounts.ts';
-import { errorResponses } from '../schemas/common.ts';
-import { refreshAccountNow } from '../services/account-refresh.ts';
+import { errorResponse, errorResponses } from '../schemas/common.ts';
 import {
   deleteAccount,
   getAccount,
   getAccountCredentials,
   getAccountMeta,
   listAccounts,
+  refreshAccount,
   updateAccount,
 } from '../services/accounts.ts';
 
@@ -89,13 +89,35 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
     async (request) => getAccountMeta(deps, projectOf(request), request.params.id),
   );
 
+  app.post(
+    '/accounts/:id/refresh',
+    {
+      schema: {
+        ...byId,
+        summary: "Refresh an OAuth account's token now (beyond the reference)",
+        description:
+          'Calls the token endpoint at once, ignoring the expiry and any backoff. A success makes an expired account active again; a refusal answers 409 with the status reasons, an outage 503 with Retry-After.',
+        response: { 200: linkedAccount, ...errorResponses, 409: errorResponse, 503: errorResponse },
+      },
+    },
+    async (request) => refreshAccount(deps, projectOf(request), request.params.id),
+  );
+
   app.get(
     '/accounts/:id/credentials',
     {
       schema: {
         ...byId,
         summary: 'The decrypted credentials of an account (beyond the reference)',
-        response: { 200: accountCredentials, ...errorResponses },
+        description:
+          'OAuth tokens about to expire are refreshed first. 409 (with status_reasons) when the provider refused the refresh and the account needs reconnecting; 502/503/504 when the provider could not be reached (503 carries Retry-After).',
+        response: {
+          200: accountCredentials,
+          ...errorResponses,
+          502: errorResponse,
+          503: errorResponse,
+          504: errorResponse,
+        },
       },
     },
     async (request, reply) => {
@@ -103,17 +125,5 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
       reply.header('cache-control', 'no-store');
       return getAccountCredentials(deps, projectOf(request), request.params.id);
     },
-  );
-
-  app.post(
-    '/accounts/:id/refresh',
-    {
-      schema: {
-        ...byId,
-        summary: "Refresh an OAuth account's tokens now (beyond the reference)",
-        response: { 200: linkedAccount, ...errorResponses },
-      },
-    },
-    async (request) => refreshAccountNow(deps, projectOf(request), request.params.id),
   );
 };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
+import { webhookPolicy } from '../outbound/address-policy.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
   connectSession,
@@ -22,7 +23,7 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
     db,
     catalogue: ctx.catalogue,
     publicUrl: ctx.config.publicUrl,
-    webhookPolicy: { allowedRanges: ctx.config.webhooks.allowedRanges },
+    webhookPolicy: webhookPolicy(ctx.config.webhooks.allowedRanges),
   };
   app.addHook('onRequest', projectAuth(ctx));
   const security = API_KEY_SECURITY;

@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { errorBody } from '../http/error-body.ts';
+import { CONSOLE_DIST_DIR } from '../install-paths.ts';
 
 /** The console's production build (packages/console, `npm run build`). */
-export const CONSOLE_DIST = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../console/dist',
-);
+export const CONSOLE_DIST = CONSOLE_DIST_DIR;
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -1,17 +1,13 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DomainError } from '../errors.ts';
+import { HUB_BUNDLE_PATH } from '../install-paths.ts';
 
 /** The hub element's production bundle, built by `npm run build` (packages/hub). */
-export const HUB_BUNDLE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../hub/dist/plugboard-hub.js',
-);
+export const HUB_BUNDLE = HUB_BUNDLE_PATH;
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -43,6 +39,8 @@ export interface EmbeddedRoutesOptions {
   config: Config;
   /** Where the built element lives; tests point it elsewhere. */
   bundlePath?: string;
+  /** The allowed_origins of the usable session with this token (which may frame its hosted page). */
+  sessionOrigins?: (token: string) => Promise<string[] | null | undefined>;
 }
 
 /**
@@ -52,7 +50,7 @@ export interface EmbeddedRoutesOptions {
  */
 export const embeddedRoutes: FastifyPluginAsyncZod<EmbeddedRoutesOptions> = async (
   app,
-  { config, bundlePath = HUB_BUNDLE },
+  { config, bundlePath = HUB_BUNDLE, sessionOrigins },
 ) => {
   // Read once: the bundle only changes with a build, which comes with a restart.
   const bundle = fs.existsSync(bundlePath) ? fs.readFileSync(bundlePath) : undefined;
@@ -66,17 +64,22 @@ export const embeddedRoutes: FastifyPluginAsyncZod<EmbeddedRoutesOptions> = asyn
   // 'self', so a page reached through another host name still works. Both are Plugboard.
   const plugboard = ["'self'", publicUrl.origin].join(' ');
   const origins = config.hubAllowedOrigins;
-  const frameAncestors = origins.includes('*') ? '*' : ["'self'", ...origins].join(' ');
-  const csp = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    `img-src ${plugboard} data:`,
-    `connect-src ${plugboard}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    `frame-ancestors ${frameAncestors}`,
-  ].join('; ');
+  // Who may frame the pages: Plugboard itself, the origins named in PLUGBOARD_HUB_ALLOWED_ORIGINS and,
+  // for a session's hosted page, that session's allowed_origins. Never "*" (clickjacking): with the
+  // default "*" for hub calls, framing still needs an explicit origin.
+  const namedOrigins = origins.filter((o) => o !== '*');
+  const cspWith = (frameAncestors: string[]) =>
+    [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
+      `img-src ${plugboard} data:`,
+      `connect-src ${plugboard}`,
+      "base-uri 'none'",
+      "form-action 'none'",
+      `frame-ancestors ${["'self'", ...new Set(frameAncestors)].join(' ')}`,
+    ].join('; ');
+  const csp = cspWith(namedOrigins);
   // Who may receive the finish page's result: Plugboard's own hosted page and the configured embedders.
   const messageOrigins = [publicUrl.origin, ...origins.filter((o) => o !== '*' && o !== publicUrl.origin)];
 
@@ -127,7 +130,10 @@ ${body}
       const body = token
         ? `<plugboard-hub ${attrs.join(' ')}></plugboard-hub>\n<script type="module" src="${script}"></script>`
         : '<p>This connect link is incomplete: ask the application for a new one.</p>';
-      return reply.headers(headers).send(page('Connect an account', body));
+      const framers = token && sessionOrigins ? ((await sessionOrigins(token)) ?? []) : [];
+      return reply
+        .headers({ ...headers, 'content-security-policy': cspWith([...namedOrigins, ...framers]) })
+        .send(page('Connect an account', body));
     },
   );
 

@@ -27,8 +27,11 @@ const plugin: FastifyPluginAsync<{ metrics: Metrics; token: string | undefined }
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {
     if (token) {
       const given = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '';
-      if (!sameSecret(given, token))
+      await app.authThrottle.check(request, 'metrics_token', given || undefined);
+      if (!sameSecret(given, token)) {
+        await app.authThrottle.recordFailure(request, 'metrics_token', given || undefined);
         throw unauthorized('GET /metrics needs Authorization: Bearer <PLUGBOARD_METRICS_TOKEN>.');
+      }
     }
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });

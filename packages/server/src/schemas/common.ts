@@ -99,6 +99,11 @@ export const errorResponse = z
     timestamp: isoDateTime,
     errors: z.array(z.string()).optional(),
     provider_response: z.string().optional(),
+    /** On 409 "needs reconnecting": why the account stopped working. */
+    status_reasons: z
+      .array(z.object({ code: z.string(), description: z.string(), timestamp: z.string() }))
+      .nullable()
+      .optional(),
   })
   .meta({ id: 'Error' });
 

@@ -4,6 +4,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
@@ -114,6 +115,7 @@ export async function updateAccount(
         `An account's provider cannot change (this one is "${current.provider}"). Connect a new account instead.`,
       );
     }
+    if (patch.setup_information) checkSettings(deps.catalogue, current.provider, patch.setup_information);
     const secretChanges = { ...(patch.credentials ?? {}), ...(patch.secrets ?? {}) };
     let encrypted: { ciphertext: string; keyVersion: number } | undefined;
     if (Object.keys(secretChanges).length > 0) {
@@ -161,9 +163,33 @@ export async function updateAccount(
   return toLinkedAccount(row, deps.catalogue);
 }
 
+/**
+ * Setup values fill the connector's URL templates (a subdomain becomes part of a host), so a PATCH must
+ * meet the same rules as the hub's form: the field's validation pattern, and text without control
+ * characters.
+ */
+function checkSettings(catalogue: Catalogue, provider: string, settings: Record<string, unknown>): void {
+  const fields = new Map(
+    (catalogue.get(provider)?.auth ?? []).flatMap((method) => method.fields.map((f) => [f.key, f] as const)),
+  );
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    const field = fields.get(key);
+    if (!field) continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
+    if (typeof value !== 'string' || /[\u0000-\u001f]/.test(text)) {
+      problems.push(`body.setup_information.${key}: must be text without control characters`);
+    } else if (field.validation && !new RegExp(field.validation.pattern).test(value)) {
+      problems.push(`body.setup_information.${key}: ${field.validation.message}`);
+    }
+  }
+  if (problems.length) throw validationFailed(`Invalid setup information: ${problems.join('; ')}`, problems);
+}
+
 /** Beyond the reference: the decrypted credentials, for the integrator's backend to call the provider. */
 export async function getAccountCredentials(
-  deps: AccountDeps & { providerTimeoutMs: number },
+  deps: AccountDeps & { outbound: OutboundClient },
   project: ProjectContext,
   id: string,
 ) {
@@ -184,6 +210,23 @@ export async function getAccountCredentials(
     credentials,
     setup_information: row.setup_information,
   };
+}
+
+/**
+ * Beyond the reference ("refresh now"): refreshes an OAuth account's token at once, whatever its expiry
+ * or backoff; a success brings an expired account back. Answers the account as it is afterwards.
+ */
+export async function refreshAccount(
+  deps: AccountDeps & { outbound: OutboundClient },
+  project: ProjectContext,
+  id: string,
+): Promise<LinkedAccount> {
+  const row = await accountOrFail(deps.db, project, id);
+  if (row.token_expires_at === null) {
+    throw validationFailed(`Account ${id} has no token that expires; there is nothing to refresh.`);
+  }
+  await freshCredentials(deps, row, { force: true });
+  return getAccount(deps, project, id);
 }
 
 export async function getAccountMeta(deps: AccountDeps, project: ProjectContext, id: string) {

@@ -5,6 +5,7 @@ import { generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
 import { notFound, unauthorized, validationFailed } from '../errors.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 import {
   type ConnectSession,
   type ConnectSessionCreate,
@@ -12,7 +13,6 @@ import {
   DEFAULT_EXPIRES_IN,
 } from '../schemas/connect-sessions.ts';
 import { recordEvent } from '../webhooks/events.ts';
-import type { AddressPolicy } from '../webhooks/url-guard.ts';
 import { findAccount } from './accounts.ts';
 import { audit } from './audit.ts';
 import { toHubAttempt } from './connection-attempts.ts';

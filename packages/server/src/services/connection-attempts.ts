@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { generateId } from '../crypto/tokens.ts';
-import type { Db } from '../db/database.ts';
+import type { Db, Tx } from '../db/database.ts';
 import type { ConnectionAttemptRow, ConnectSessionRow } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { recordEvent } from '../webhooks/events.ts';
@@ -11,10 +11,15 @@ export const ATTEMPT_LIFETIME_SECONDS = 15 * 60;
 
 export type AttemptStatus = 'pending' | 'authenticated' | 'error' | 'cancelled' | 'expired';
 
+export interface AttemptTarget {
+  integrationId?: string;
+  provider?: string;
+}
+
 export async function createAttempt(
-  db: Db,
+  db: Db | Tx,
   session: ConnectSessionRow,
-  target: { integrationId?: string; provider?: string } = {},
+  target: AttemptTarget = {},
 ): Promise<ConnectionAttemptRow> {
   return db
     .insertInto('connection_attempts')
@@ -31,6 +36,48 @@ export async function createAttempt(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * The hub creates its attempt before the user picks a provider (StackOne's protocol sends only the
+ * token); the flow that then starts names the provider and integration it is for.
+ */
+export async function assignAttemptTarget(db: Db, id: string, target: Required<AttemptTarget>) {
+  await db
+    .updateTable('connection_attempts')
+    .set({ integration_id: target.integrationId, provider: target.provider, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+/**
+ * A connect that failed before any attempt existed (a form whose credentials the provider refused):
+ * recorded as a failed attempt with its reason, and announced, in one transaction.
+ */
+export async function recordFailedAttempt(
+  db: Db,
+  session: ConnectSessionRow,
+  target: Required<AttemptTarget>,
+  error: { code: string; description: string },
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const attempt = await createAttempt(tx, session, target);
+    await finishInTransaction(tx, attempt.id, { status: 'error', ...error });
+  });
+}
+
+/** A form connect the provider accepted: recorded as an authenticated attempt for its account. */
+export async function recordSucceededAttempt(
+  db: Db,
+  session: ConnectSessionRow,
+  target: Required<AttemptTarget>,
+  accountId: string,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const attempt = await createAttempt(tx, session, target);
+    await finishInTransaction(tx, attempt.id, { status: 'authenticated', accountId });
+  });
 }
 
 /** The status as callers see it: a pending attempt past its lifetime is reported as expired. */
@@ -90,44 +137,50 @@ export async function finishAttempt(
     | { status: 'error'; code: string; description: string }
     | { status: 'cancelled' },
 ): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const finished = await tx
-      .updateTable('connection_attempts')
-      .set({
-        status: outcome.status,
-        ...(outcome.status === 'authenticated' ? { account_id: outcome.accountId } : {}),
-        ...(outcome.status === 'error'
-          ? { error_code: outcome.code, error_description: outcome.description }
-          : {}),
-        updated_at: sql<Date>`now()` as never,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .returningAll()
-      .executeTakeFirst();
-    if (finished?.status !== 'error') return;
-    const session = await tx
-      .selectFrom('connect_sessions')
-      .select(['origin_owner_name', 'origin_username', 'webhook_url'])
-      .where('id', '=', finished.session_id as never)
-      .executeTakeFirst();
-    await recordEvent(tx, {
-      projectId: finished.project_id,
-      type: 'connection_attempt.failed',
-      recordType: 'connection_attempt',
-      recordId: finished.id,
-      data: {
-        connection_attempt_id: finished.id,
-        connect_session_id: Number(finished.session_id),
-        origin_owner_id: finished.origin_owner_id,
-        origin_owner_name: session?.origin_owner_name ?? null,
-        origin_username: session?.origin_username ?? null,
-        provider: finished.provider,
-        integration_id: finished.integration_id,
-        error: { code: finished.error_code, description: finished.error_description },
-      },
-      webhookUrl: session?.webhook_url,
-    });
+  await db.transaction().execute((tx) => finishInTransaction(tx, id, outcome));
+}
+
+async function finishInTransaction(
+  tx: Tx,
+  id: string,
+  outcome: Parameters<typeof finishAttempt>[2],
+): Promise<void> {
+  const finished = await tx
+    .updateTable('connection_attempts')
+    .set({
+      status: outcome.status,
+      ...(outcome.status === 'authenticated' ? { account_id: outcome.accountId } : {}),
+      ...(outcome.status === 'error'
+        ? { error_code: outcome.code, error_description: outcome.description }
+        : {}),
+      updated_at: sql<Date>`now()` as never,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+  if (finished?.status !== 'error') return;
+  const session = await tx
+    .selectFrom('connect_sessions')
+    .select(['origin_owner_name', 'origin_username', 'webhook_url'])
+    .where('id', '=', finished.session_id as never)
+    .executeTakeFirst();
+  await recordEvent(tx, {
+    projectId: finished.project_id,
+    type: 'connection_attempt.failed',
+    recordType: 'connection_attempt',
+    recordId: finished.id,
+    data: {
+      connection_attempt_id: finished.id,
+      connect_session_id: Number(finished.session_id),
+      origin_owner_id: finished.origin_owner_id,
+      origin_owner_name: session?.origin_owner_name ?? null,
+      origin_username: session?.origin_username ?? null,
+      provider: finished.provider,
+      integration_id: finished.integration_id,
+      error: { code: finished.error_code, description: finished.error_description },
+    },
+    webhookUrl: session?.webhook_url,
   });
 }
 

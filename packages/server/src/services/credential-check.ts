@@ -1,5 +1,6 @@
 import type { AuthMethod, Connector } from '../connectors/schema.ts';
 import { DomainError } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { EffectiveUrls } from './integrations.ts';
 import { buildProviderRequest, type CredentialValues, sendProviderRequest } from './provider-http.ts';
 
@@ -13,16 +14,17 @@ export async function checkCredentials(
   method: AuthMethod,
   urls: EffectiveUrls,
   values: CredentialValues,
-  timeoutMs: number,
+  outbound: OutboundClient,
 ): Promise<void> {
   const check = connector.check;
   if (!check) return;
   const request = buildProviderRequest(urls.api_base_url, check.path, check.method, method, values);
   if (check.body) request.headers['content-type'] = 'application/json';
-  const response = await sendProviderRequest(request, {
-    timeoutMs,
-    ...(check.body ? { body: JSON.stringify(check.body) } : {}),
-  });
+  const response = await sendProviderRequest(
+    outbound,
+    request,
+    check.body ? { body: JSON.stringify(check.body) } : {},
+  );
   const expected = check.expect_status;
   const statusOk = expected
     ? expected.includes(response.status)

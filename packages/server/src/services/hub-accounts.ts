@@ -1,18 +1,19 @@
 import { sql } from 'kysely';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import { type Connector, fillTemplate } from '../connectors/schema.ts';
+import { type AuthMethod, type Connector, fillTemplate } from '../connectors/schema.ts';
 import { generateId } from '../crypto/tokens.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
 import { DomainError, notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { HubAccountCreate } from '../schemas/hub.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
-import { createAttempt, finishAttempt } from './connection-attempts.ts';
+import { recordFailedAttempt, recordSucceededAttempt } from './connection-attempts.ts';
 import { checkCredentials } from './credential-check.ts';
 import { allowedIntegration, existingAccountFor } from './hub-connectors.ts';
 import { maskSecret, type SplitValues, validateFormValues } from './hub-form.ts';
-import { authMethodOf, effectiveUrls } from './integrations.ts';
+import { authMethodOf, type EffectiveUrls, effectiveUrls } from './integrations.ts';
 import { clientCredentialsTokens } from './oauth-client.ts';
 
 export interface HubAccountDeps {
@@ -20,7 +21,7 @@ export interface HubAccountDeps {
   vault: Vault;
   catalogue: Catalogue;
   publicUrl: string;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
 }
 
 /**
@@ -33,30 +34,6 @@ export async function connectAccount(
   input: HubAccountCreate,
 ) {
   const { row: integration, connector } = await allowedIntegration(deps, session, input.integration_id);
-  // Form connects are attempts too (OAuth ones are recorded by the flow), so a rejected key shows up
-  // per end customer next to the abandoned and successful ones.
-  const attempt = await createAttempt(deps.db, session, {
-    integrationId: integration.id,
-    provider: connector.key,
-  });
-  try {
-    const account = await connectWithForm(deps, session, input, integration, connector);
-    await finishAttempt(deps.db, attempt.id, { status: 'authenticated', accountId: account.id });
-    return account;
-  } catch (err) {
-    if (err instanceof DomainError)
-      await finishAttempt(deps.db, attempt.id, { status: 'error', code: err.code, description: err.message });
-    throw err;
-  }
-}
-
-async function connectWithForm(
-  deps: HubAccountDeps,
-  session: ConnectSessionRow,
-  input: HubAccountCreate,
-  integration: IntegrationRow,
-  connector: Connector,
-) {
   const method = authMethodOf(connector, integration.auth_method);
   if (method.type === 'oauth2' && method.grant_type === 'authorization_code') {
     throw validationFailed(
@@ -73,31 +50,61 @@ async function connectWithForm(
   const stored = existing ? await storedValues(deps.vault, existing) : undefined;
   const values: AccountValues = validateFormValues(method.fields, input.credentials, stored);
   const urls = effectiveUrls(connector, integration);
+  // From here on the provider is involved: a refusal or an outage is a failed connection attempt.
+  const target = { integrationId: integration.id, provider: connector.key };
+  await recordingFailure(deps.db, session, target, () =>
+    verifyWithProvider(deps, connector, method, urls, values, integration.oauth_scopes),
+  );
+  const account = await saveAccount(deps, session, integration, connector, values);
+  // Successes are attempts too, so an end customer's history shows how each try ended.
+  await recordSucceededAttempt(deps.db, session, target, account.id);
+  return { id: account.id, provider: account.provider };
+}
+
+/**
+ * Runs `work`; a domain error it throws (the provider refused, could not be reached) is recorded as a
+ * failed attempt with its reason, then passed on to the caller unchanged.
+ */
+async function recordingFailure(
+  db: Db,
+  session: ConnectSessionRow,
+  target: { integrationId: string; provider: string },
+  work: () => Promise<void>,
+): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (err instanceof DomainError) {
+      await recordFailedAttempt(db, session, target, { code: err.code, description: err.message });
+    }
+    throw err;
+  }
+}
+
+/** Client-credentials methods first buy a token with the user's own client; then the connector's check. */
+async function verifyWithProvider(
+  deps: HubAccountDeps,
+  connector: Connector,
+  method: AuthMethod,
+  urls: EffectiveUrls,
+  values: AccountValues,
+  scopes: string[] | null,
+): Promise<void> {
   if (method.type === 'oauth2') {
-    // Client-credentials connectors: the user's own client id and secret buy a token, no popup.
     const tokens = await clientCredentialsTokens(
       {
         method,
         tokenUrl: fillTemplate(urls.token_url!, values.settings, { encode: true }),
         clientId: values.settings.client_id ?? values.secrets.client_id ?? '',
         clientSecret: values.secrets.client_secret ?? '',
-        timeoutMs: deps.providerTimeoutMs,
+        outbound: deps.outbound,
       },
-      integration.oauth_scopes ?? method.scopes,
+      scopes ?? method.scopes,
     );
     values.secrets = { ...values.secrets, ...tokens };
     values.tokenExpiresAt = tokens.expires_at ? new Date(tokens.expires_at) : null;
   }
-  await checkCredentials(
-    connector,
-    method,
-    urls,
-    { ...values.settings, ...values.secrets },
-    deps.providerTimeoutMs,
-  );
-
-  const account = await saveAccount(deps, session, integration, connector, values);
-  return { id: account.id, provider: account.provider };
+  await checkCredentials(connector, method, urls, { ...values.settings, ...values.secrets }, deps.outbound);
 }
 
 export interface AccountValues extends SplitValues {

@@ -6,6 +6,7 @@ import { integrationAad, type Vault } from '../crypto/vault.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { IntegrationRow } from '../db/schema.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type {
   AuthConfig,
   AuthConfigCreate,
@@ -14,6 +15,7 @@ import type {
 } from '../schemas/auth-configs.ts';
 import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
+import { checkUrlOverrides } from './url-overrides.ts';
 
 /** The URLs an integration actually uses: the connector's, with the integration's overrides on top. */
 export interface EffectiveUrls {
@@ -27,6 +29,8 @@ export interface IntegrationDeps {
   vault: Vault;
   catalogue: Catalogue;
   publicUrl: string;
+  /** Whose address policy URL overrides are checked against when they are set. */
+  outbound: Pick<OutboundClient, 'policy'>;
 }
 
 export function logoUrl(publicUrl: string, connectorKey: string): string {
@@ -83,6 +87,7 @@ export async function createIntegration(
   const connector = connectorOrFail(deps.catalogue, input.connector_key);
   const method = authMethodOf(connector, input.authentication_config_key);
   requireOAuthClient(method, input.oauth !== undefined);
+  await checkUrlOverrides(connector, method, input.urls, deps.outbound.policy);
   const id = randomUUID();
   const secret = input.oauth
     ? deps.vault.encrypt(input.oauth.client_secret, integrationAad(project.projectId, id))
@@ -126,6 +131,16 @@ export async function updateIntegration(
   id: string,
   input: AuthConfigUpdate,
 ): Promise<AuthConfig> {
+  // URL checks may resolve names: done before the transaction, against the row as it is now.
+  const before = await findIntegration(deps.db, project.projectId, id);
+  if (!before) throw notFound(`Auth config ${id}`);
+  const connector = connectorOrFail(deps.catalogue, before.connector_key);
+  await checkUrlOverrides(
+    connector,
+    authMethodOf(connector, input.authentication_config_key ?? before.auth_method),
+    input.urls === undefined ? before.urls : input.urls,
+    deps.outbound.policy,
+  );
   const row = await deps.db.transaction().execute(async (tx) => {
     const current = await tx
       .selectFrom('integrations')
@@ -135,7 +150,6 @@ export async function updateIntegration(
       .forUpdate()
       .executeTakeFirst();
     if (!current) throw notFound(`Auth config ${id}`);
-    const connector = connectorOrFail(deps.catalogue, current.connector_key);
     const method = authMethodOf(connector, input.authentication_config_key ?? current.auth_method);
     requireOAuthClient(
       method,
@@ -272,6 +286,20 @@ export async function findIntegration(
     .where('id', '=', id)
     .where('project_id', '=', projectId)
     .executeTakeFirst();
+}
+
+/**
+ * The project an integration belongs to, for operator tools that name an integration by id alone;
+ * undefined for an unknown id (or one that is not a UUID, which no integration has).
+ */
+export async function projectOfIntegration(db: Db, id: string): Promise<string | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const row = await db
+    .selectFrom('integrations')
+    .select('project_id')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.project_id;
 }
 
 /** The decrypted OAuth client of an integration (for the OAuth flows). */

@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import type { AuthMethod } from '../connectors/schema.ts';
 import { DomainError } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
+import { providerCallError, providerUrl } from './provider-http.ts';
 
 type OAuthMethod = Extract<AuthMethod, { type: 'oauth2' }>;
 
@@ -20,7 +22,8 @@ export interface TokenEndpoint {
   authorizationUrl?: string;
   clientId: string;
   clientSecret: string;
-  timeoutMs: number;
+  /** Token requests go through the outbound guard like every other provider call. */
+  outbound: OutboundClient;
 }
 
 /** oauth4webapi describes the provider as an "authorization server"; ours come from connector data. */
@@ -28,7 +31,7 @@ export function authorizationServer(
   endpoint: Pick<TokenEndpoint, 'tokenUrl' | 'authorizationUrl'>,
 ): oauth.AuthorizationServer {
   return {
-    issuer: new URL(endpoint.tokenUrl).origin,
+    issuer: providerUrl(endpoint.tokenUrl).origin,
     token_endpoint: endpoint.tokenUrl,
     ...(endpoint.authorizationUrl ? { authorization_endpoint: endpoint.authorizationUrl } : {}),
   };
@@ -40,11 +43,11 @@ function clientAuth(endpoint: TokenEndpoint): oauth.ClientAuth {
     : oauth.ClientSecretPost(endpoint.clientSecret);
 }
 
-/** Plain http is only possible through an integration's URL override (local development and tests). */
 function requestOptions(endpoint: TokenEndpoint) {
   return {
+    // Plain http is only possible through an integration's URL override, on ranges the operator opened.
     [oauth.allowInsecureRequests]: endpoint.tokenUrl.startsWith('http:'),
-    signal: AbortSignal.timeout(endpoint.timeoutMs),
+    [oauth.customFetch]: endpoint.outbound.fetch as unknown as typeof fetch,
   };
 }
 
@@ -72,7 +75,7 @@ export async function exchangeCode(
 ): Promise<OAuthTokens> {
   const as = authorizationServer(endpoint);
   const client = { client_id: endpoint.clientId };
-  return withProviderErrors(async () => {
+  return withProviderErrors(endpoint, async () => {
     // Checks state (again) and, when the provider sends one, the issuer of the response.
     const params = oauth.validateAuthResponse(as, client, callback, expectedState);
     const response = await oauth.authorizationCodeGrantRequest(
@@ -93,7 +96,7 @@ export async function refreshTokens(endpoint: TokenEndpoint, previous: OAuthToke
     throw new DomainError('unprocessable', 'This account has no refresh token; reconnect it.');
   const as = authorizationServer(endpoint);
   const client = { client_id: endpoint.clientId };
-  return withProviderErrors(async () => {
+  return withProviderErrors(endpoint, async () => {
     const response = await oauth.refreshTokenGrantRequest(
       as,
       client,
@@ -114,7 +117,7 @@ export async function clientCredentialsTokens(
   const params: Record<string, string> = scopes.length
     ? { scope: scopes.join(endpoint.method.scope_separator ?? ' ') }
     : {};
-  return withProviderErrors(async () => {
+  return withProviderErrors(endpoint, async () => {
     const response = await oauth.clientCredentialsGrantRequest(
       as,
       client,
@@ -132,12 +135,27 @@ export class ProviderOAuthError extends DomainError {
     readonly oauthError: string,
     description: string,
     providerResponse: string,
+    /** The token endpoint's HTTP status (400 for a refusal, 5xx when the provider itself failed). */
+    readonly httpStatus = 400,
   ) {
     super('validation_failed', description, { provider_response: providerResponse });
   }
+
+  /**
+   * A definite "no" that retrying will not change (RFC 6749 §5.2): the grant or the client is refused.
+   * Anything else (5xx bodies, temporarily_unavailable, rate limits) is transient.
+   */
+  get definiteRefusal(): boolean {
+    return (
+      this.httpStatus < 500 &&
+      ['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type'].includes(
+        this.oauthError,
+      )
+    );
+  }
 }
 
-async function withProviderErrors<T>(call: () => Promise<T>): Promise<T> {
+async function withProviderErrors<T>(endpoint: TokenEndpoint, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -146,16 +164,9 @@ async function withProviderErrors<T>(call: () => Promise<T>): Promise<T> {
         err.error,
         `The provider refused the token request: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}.`,
         JSON.stringify(err.cause),
+        err.status,
       );
     }
-    const name = (err as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new DomainError('provider_timeout', 'The provider did not answer the token request in time.', {
-        provider_response: '',
-      });
-    }
-    throw new DomainError('provider_unavailable', `The token request failed: ${(err as Error).message}`, {
-      provider_response: (err as Error).message,
-    });
+    throw providerCallError(err, endpoint.tokenUrl, endpoint.outbound.timeoutMs);
   }
 }

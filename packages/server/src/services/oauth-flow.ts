@@ -1,26 +1,29 @@
 import * as oauth from 'oauth4webapi';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { fillTemplate } from '../connectors/schema.ts';
-import { hashSecret } from '../crypto/tokens.ts';
+import { generateSecret, hashSecret } from '../crypto/tokens.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
 import { DomainError, validationFailed } from '../errors.ts';
+import { checkUrl } from '../outbound/address-policy.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import { findUsableSession } from './connect-sessions.ts';
-import { createAttempt, finishAttempt, sessionAttempt } from './connection-attempts.ts';
+import { assignAttemptTarget, createAttempt, finishAttempt, sessionAttempt } from './connection-attempts.ts';
 import { checkCredentials } from './credential-check.ts';
 import { saveAccount } from './hub-accounts.ts';
 import { allowedIntegration } from './hub-connectors.ts';
 import { validateFormValues } from './hub-form.ts';
 import { authMethodOf, effectiveUrls, oauthClientOf } from './integrations.ts';
 import { exchangeCode, ProviderOAuthError } from './oauth-client.ts';
+import { providerCallError, providerUrl } from './provider-http.ts';
 
 export interface OAuthDeps {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
   publicUrl: string;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
   oauthRedirectUris: string[];
 }
 
@@ -68,7 +71,7 @@ export async function startAuthorization(
   deps: OAuthDeps,
   integrationId: string,
   query: Record<string, string>,
-): Promise<{ location: string; attemptId: string }> {
+): Promise<{ location: string; attemptId: string; browserBinding: BrowserBinding }> {
   const { token, redirect_uri: redirectUri, connection_attempt_id: attemptId, ...fields } = query;
   const session = token ? await findUsableSession(deps.db, undefined, token) : undefined;
   if (!session) throw new DomainError('unauthorized', 'The connect session token is invalid or has expired.');
@@ -94,15 +97,20 @@ export async function startAuthorization(
   const known = new Set(method.fields.map((f) => f.key));
   const formValues = Object.fromEntries(Object.entries(fields).filter(([k]) => known.has(k)));
   const settings = validateFormValues(method.fields, formValues).settings;
+  const target = { integrationId, provider: connector.key };
   const attempt = attemptId
     ? await sessionAttempt(deps.db, session, attemptId)
-    : await createAttempt(deps.db, session, { integrationId, provider: connector.key });
+    : await createAttempt(deps.db, session, target);
   if (attempt.status !== 'pending')
     throw new DomainError('conflict', `Connection attempt ${attempt.id} is already ${attempt.status}.`);
+  if (attempt.provider !== target.provider || attempt.integration_id !== target.integrationId) {
+    await assignAttemptTarget(deps.db, attempt.id, target);
+  }
 
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const stateHash = hashSecret(state);
+  const binding = generateSecret('');
   await deps.db
     .insertInto('oauth_states')
     .values({
@@ -112,12 +120,13 @@ export async function startAuthorization(
       redirect_uri: redirectUri,
       code_verifier_enc: deps.vault.encrypt(verifier, stateAad(stateHash)).ciphertext,
       settings: JSON.stringify(settings),
+      browser_binding_hash: hashSecret(binding),
       expires_at: new Date(Date.now() + STATE_LIFETIME_MS),
     })
     .execute();
 
   const urls = effectiveUrls(connector, integration);
-  const authorize = new URL(fillTemplate(urls.authorization_url!, settings, { encode: true }));
+  const authorize = providerUrl(fillTemplate(urls.authorization_url!, settings, { encode: true }));
   const scopes = integration.oauth_scopes ?? method.scopes;
   const params: Record<string, string> = {
     response_type: 'code',
@@ -131,14 +140,47 @@ export async function startAuthorization(
     ...method.authorize_params,
   };
   for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
-  return { location: authorize.toString(), attemptId: attempt.id };
+  // The browser is sent there, not the server, but a tenant must not be able to aim end users' browsers
+  // at the operator's network either: the same policy as for server-side calls.
+  await checkUrl(authorize.toString(), deps.outbound.policy, 'authorization URL').catch((err) => {
+    throw providerCallError(err, authorize.toString(), 0);
+  });
+  return {
+    location: authorize.toString(),
+    attemptId: attempt.id,
+    browserBinding: {
+      name: bindingCookieName(stateHash),
+      value: binding,
+      maxAgeSeconds: STATE_LIFETIME_MS / 1000,
+    },
+  };
 }
 
 /**
- * GET /connect/oauth2/callback: consumes the state (once), exchanges the code, saves the account, and
- * returns where to send the browser. Provider errors end up on the attempt and in the redirect.
+ * RFC 9700 §4.7: the flow must be bound to the browser that started it, or whoever holds a session
+ * token could send the provider's authorize link to someone else and collect that person's grant. The
+ * start sets a short-lived HttpOnly cookie with a nonce whose hash sits beside the state; the callback
+ * only proceeds in a browser that presents it. One cookie per flow (named after the state), so two tabs
+ * connecting at once do not overwrite each other's.
  */
-export async function completeAuthorization(deps: OAuthDeps, callback: URLSearchParams): Promise<string> {
+export interface BrowserBinding {
+  name: string;
+  value: string;
+  maxAgeSeconds: number;
+}
+
+export const bindingCookieName = (stateHash: string) => `pb_oauth_${stateHash.slice(0, 16)}`;
+
+/**
+ * GET /connect/oauth2/callback: consumes the state (once), checks the browser binding and that the
+ * session still holds, exchanges the code, saves the account, and returns where to send the browser.
+ * Provider errors end up on the attempt and in the redirect.
+ */
+export async function completeAuthorization(
+  deps: OAuthDeps,
+  callback: URLSearchParams,
+  cookie: (name: string) => string | undefined,
+): Promise<string> {
   const state = callback.get('state');
   const stateHash = state ? hashSecret(state) : '';
   const row = state
@@ -150,6 +192,18 @@ export async function completeAuthorization(deps: OAuthDeps, callback: URLSearch
     : undefined;
   if (!row || row.expires_at.getTime() < Date.now()) {
     throw validationFailed('This sign-in link was already used or has expired. Start the connection again.');
+  }
+  const presented = cookie(bindingCookieName(stateHash));
+  if (!presented || hashSecret(presented) !== row.browser_binding_hash) {
+    // Not the browser that started the flow: nothing is exchanged, and the attempt is over.
+    await finishAttempt(deps.db, row.attempt_id, {
+      status: 'error',
+      code: 'browser_mismatch',
+      description: 'The sign-in finished in a different browser than the one that started it.',
+    });
+    throw validationFailed(
+      'This sign-in was started in another browser. Start the connection again from the page that asked you to sign in.',
+    );
   }
   const back = new URL(row.redirect_uri);
   back.searchParams.set('connection_attempt_id', row.attempt_id);
@@ -174,9 +228,14 @@ export async function completeAuthorization(deps: OAuthDeps, callback: URLSearch
     .selectFrom('connect_sessions')
     .selectAll()
     .where('id', '=', attempt.session_id as never)
-    .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  if (!session) return fail('session_revoked', 'The connect session was revoked during sign-in.');
+  if (!session || session.revoked_at !== null) {
+    return fail('session_revoked', 'The connect session was revoked during sign-in.');
+  }
+  // The session's lifetime bounds the whole flow: an expired token must not link an account.
+  if (session.expires_at.getTime() <= Date.now()) {
+    return fail('session_expired', 'The connect session expired during sign-in. Ask for a new link.');
+  }
   try {
     const { row: integration, connector } = await allowedIntegration(deps, session, row.integration_id);
     const method = authMethodOf(connector, integration.auth_method);
@@ -191,7 +250,7 @@ export async function completeAuthorization(deps: OAuthDeps, callback: URLSearch
       authorizationUrl: fillTemplate(urls.authorization_url!, settings, { encode: true }),
       clientId: client.client_id,
       clientSecret: client.client_secret,
-      timeoutMs: deps.providerTimeoutMs,
+      outbound: deps.outbound,
     };
     const verifier = await deps.vault.decrypt(row.code_verifier_enc, stateAad(stateHash));
     const tokens = await exchangeCode(endpoint, callback, state!, callbackUrl(deps.publicUrl), verifier);
@@ -200,7 +259,7 @@ export async function completeAuthorization(deps: OAuthDeps, callback: URLSearch
       method,
       urls,
       { ...settings, access_token: tokens.access_token },
-      deps.providerTimeoutMs,
+      deps.outbound,
     );
     const account = await saveAccount(deps, session, integration, connector, {
       secrets: { ...tokens },

@@ -1,6 +1,8 @@
 import type { AuthMethod } from '../connectors/schema.ts';
 import { fillTemplate } from '../connectors/schema.ts';
 import { DomainError } from '../errors.ts';
+import { BlockedAddressError, InvalidUrlError } from '../outbound/address-policy.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 
 /** Values a connector's templates can refer to: every form field, plus tokens for OAuth methods. */
 export type CredentialValues = Record<string, string>;
@@ -24,7 +26,7 @@ export function buildProviderRequest(
 ): ProviderRequest {
   const base = fillTemplate(baseUrlTemplate, values, { encode: true }).replace(/\/+$/, '');
   const path = fillTemplate(pathTemplate, values, { encode: true });
-  const url = new URL(base + (path.startsWith('/') || path === '' ? path : `/${path}`));
+  const url = providerUrl(base + (path.startsWith('/') || path === '' ? path : `/${path}`));
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [name, template] of Object.entries(auth.apply.headers ?? {})) {
     headers[name.toLowerCase()] = fillTemplate(template, values);
@@ -40,6 +42,21 @@ export function buildProviderRequest(
   return { url: url.toString(), method: httpMethod, headers };
 }
 
+/**
+ * Settings fill URL templates (a subdomain, a region): values that do not make a URL are the account's
+ * or auth config's problem, said as such, not a crash.
+ */
+export function providerUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new DomainError(
+      'unprocessable',
+      "The account's settings (or the auth config's URLs) do not make a valid provider URL; fix them or reconnect the account.",
+    );
+  }
+}
+
 export interface ProviderResponse {
   status: number;
   /** The body as text (what error messages and checks look at). */
@@ -52,39 +69,24 @@ export interface ProviderResponse {
 }
 
 /**
- * Sends a request to a provider with a bounded time and a capped body: redirects are not followed
- * (a credential must not be replayed to another host) and at most maxBodyBytes are read.
+ * Sends a request to a provider through the outbound guard with a capped body: redirects are not
+ * followed (a credential must not be replayed to another host) and at most maxBodyBytes are read.
  */
 export async function sendProviderRequest(
+  outbound: OutboundClient,
   request: ProviderRequest,
-  options: { timeoutMs: number; maxBodyBytes?: number; body?: string },
+  options: { maxBodyBytes?: number; body?: string } = {},
 ): Promise<ProviderResponse> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   let response: Response;
   try {
-    response = await fetch(request.url, {
+    response = await outbound.fetch(request.url, {
       method: request.method,
       headers: request.headers,
       body: options.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (err) {
-    const name = (err as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new DomainError(
-        'provider_timeout',
-        `The provider did not answer within ${Math.round(options.timeoutMs / 1000)} s. Try again in a moment.`,
-        { provider_response: '' },
-      );
-    }
-    throw new DomainError(
-      'provider_unavailable',
-      `The provider could not be reached (${hostOf(request.url)}).`,
-      {
-        provider_response: (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message,
-      },
-    );
+    throw providerCallError(err, request.url, outbound.timeoutMs);
   }
   const { bytes, truncated } = await readCapped(response, maxBodyBytes);
   return {
@@ -94,6 +96,29 @@ export async function sendProviderRequest(
     contentType: response.headers.get('content-type'),
     truncated,
   };
+}
+
+/**
+ * What a failed provider call means to the caller: an address the guard refuses is the configuration's
+ * fault (422, and nothing was sent), a timeout is 504, anything else on the way is 502.
+ */
+export function providerCallError(err: unknown, url: string, timeoutMs: number): DomainError {
+  if (err instanceof DomainError) return err;
+  if (err instanceof BlockedAddressError || err instanceof InvalidUrlError) {
+    return new DomainError('unprocessable', `This connection cannot be used: the ${err.message}.`);
+  }
+  const name = (err as Error).name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new DomainError(
+      'provider_timeout',
+      `Could not reach ${hostOf(url)}: no answer within ${Math.round(timeoutMs / 1000)} s. Try again in a moment.`,
+      { provider_response: '' },
+    );
+  }
+  const cause = (err as Error & { cause?: Error }).cause;
+  return new DomainError('provider_unavailable', `Could not reach ${hostOf(url)}.`, {
+    provider_response: cause?.message ?? (err as Error).message,
+  });
 }
 
 async function readCapped(response: Response, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {

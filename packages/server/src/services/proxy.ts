@@ -3,10 +3,11 @@ import { fillTemplate } from '../connectors/schema.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError, notFound, validationFailed } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import type { ProxyRequestBody } from '../schemas/proxy.ts';
 import { findAccount } from './accounts.ts';
 import { authMethodOf, effectiveUrls, findIntegration } from './integrations.ts';
-import { buildProviderRequest, sendProviderRequest } from './provider-http.ts';
+import { buildProviderRequest, providerUrl, sendProviderRequest } from './provider-http.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { freshCredentials } from './token-refresh.ts';
 
@@ -14,7 +15,7 @@ export interface ProxyDeps {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
 }
 
 export interface ProxyResult {
@@ -78,7 +79,7 @@ export async function proxyRequest(
     Object.entries({ ...(account.setup_information ?? {}), ...credentials }).map(([k, v]) => [k, String(v)]),
   );
   const apiBase = fillTemplate(effectiveUrls(connector, integration).api_base_url, values, { encode: true });
-  const apiOrigin = new URL(apiBase).origin;
+  const apiOrigin = providerUrl(apiBase).origin;
   if (input.url && new URL(input.url).origin !== apiOrigin) {
     throw validationFailed(
       `body.url must be on ${connector.name}'s API host for this account (${apiOrigin}).`,
@@ -112,8 +113,7 @@ export async function proxyRequest(
     request.headers['content-type'] ??= 'application/json';
   }
 
-  const response = await sendProviderRequest(request, {
-    timeoutMs: deps.providerTimeoutMs,
+  const response = await sendProviderRequest(deps.outbound, request, {
     maxBodyBytes: MAX_PROXY_RESPONSE_BYTES,
     body,
   });

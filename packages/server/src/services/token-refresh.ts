@@ -5,6 +5,7 @@ import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
+import type { OutboundClient } from '../outbound/http-client.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
 import { authMethodOf, effectiveUrls, findIntegration, oauthClientOf } from './integrations.ts';
 import {
@@ -18,40 +19,104 @@ export interface RefreshDeps {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
-  providerTimeoutMs: number;
+  outbound: OutboundClient;
 }
 
 /** Refresh this long before expiry, so a token handed out still works for a while. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
-/** Consecutive real refresh failures before the account is marked expired. */
-export const MAX_REFRESH_FAILURES = 3;
+/** First wait after a failed refresh; each further failure waits four times longer, up to 6 h. */
+export const REFRESH_RETRY_BASE_MS = 30_000;
+const MAX_REFRESH_RETRY_MS = 6 * 3600 * 1000;
 
-const needsRefresh = (row: Pick<LinkedAccountRow, 'token_expires_at'>, now = Date.now()) =>
+/** Wait after `failures` consecutive failed refreshes, ±25 % so accounts that failed together spread out. */
+export function refreshRetryDelayMs(failures: number, random = Math.random): number {
+  const delay = Math.min(REFRESH_RETRY_BASE_MS * 4 ** Math.max(0, failures - 1), MAX_REFRESH_RETRY_MS);
+  return Math.round(delay * (0.75 + random() * 0.5));
+}
+
+type Refreshable = Pick<LinkedAccountRow, 'token_expires_at' | 'status' | 'refresh_retry_at'>;
+
+const needsRefresh = (row: Refreshable, now = Date.now()) =>
   row.token_expires_at !== null && row.token_expires_at.getTime() - now < REFRESH_MARGIN_MS;
+const tokenStillValid = (row: Refreshable, now = Date.now()) =>
+  row.token_expires_at !== null && row.token_expires_at.getTime() > now;
 
 /**
- * Returns the account's credentials, refreshing OAuth tokens first when they are about to expire.
+ * What a read of the account does about its token:
+ * - use: hand out what is stored (fresh enough, or not a refreshable account);
+ * - refresh: call the token endpoint;
+ * - reconnect: the provider refused the refresh for good and the retry time has not come (409);
+ * - wait: a transient failure's backoff runs and the stored token no longer works (503).
+ * Backoff is what keeps an expired or failing account from calling the provider on every read.
+ */
+export function refreshDecision(row: Refreshable, force = false, now = Date.now()) {
+  if (row.token_expires_at === null) return 'use';
+  if (force) return 'refresh';
+  const retryDue = row.refresh_retry_at === null || row.refresh_retry_at.getTime() <= now;
+  if (row.status === 'expired') return retryDue ? 'refresh' : 'reconnect';
+  if (!needsRefresh(row, now)) return 'use';
+  if (retryDue) return 'refresh';
+  return tokenStillValid(row, now) ? 'use' : 'wait';
+}
+
+/** The account's refresh token (or client) was refused: only a new connection helps. */
+function needsReconnect(row: Pick<LinkedAccountRow, 'provider' | 'status_reasons'>): DomainError {
+  const reason = row.status_reasons?.[0]?.description;
+  return new DomainError(
+    'conflict',
+    `This account needs reconnecting: ${row.provider} refused to refresh its access${reason ? ` (${reason})` : ''}. ` +
+      'Create a connect session with its account_id to let the end user connect it again.',
+    { status_reasons: row.status_reasons },
+  );
+}
+
+function retryLater(row: Pick<LinkedAccountRow, 'provider' | 'refresh_retry_at'>, cause?: DomainError) {
+  const seconds = Math.max(
+    1,
+    Math.ceil(((row.refresh_retry_at?.getTime() ?? Date.now()) - Date.now()) / 1000),
+  );
+  return new DomainError(
+    'unavailable',
+    `${row.provider} could not refresh this account's token${cause ? ` (${cause.message})` : ''}; ` +
+      `it is tried again in ${seconds} s.`,
+    {
+      retryAfterSeconds: seconds,
+      ...(cause?.details.provider_response !== undefined
+        ? { provider_response: cause.details.provider_response }
+        : {}),
+    },
+  );
+}
+
+/**
+ * Returns the account's credentials, refreshing OAuth tokens first when they are about to expire
+ * (or at once with `force`, the "refresh now" of the API and console).
  *
  * Safe across processes: the refresh runs under the account row's lock (SELECT … FOR UPDATE), and the
- * credentials are re-read after the lock is taken, so a process that waited behind another's refresh
- * finds fresh tokens and does not call the provider again. An invalid_grant is checked against the
- * stored refresh token: if it changed meanwhile, another refresh rotated it and its result is used.
+ * row is re-read and judged again after the lock is taken, so a process that waited behind another's
+ * refresh (or failure) does not call the provider again. An invalid_grant is checked against the stored
+ * refresh token: if it changed meanwhile, another refresh rotated it and its result is used.
+ *
+ * Only a definite refusal (invalid_grant, a revoked client) marks the account expired (409 from then
+ * on, until a backoff retry succeeds or the account is reconnected); outages and timeouts keep it
+ * active and are retried with backoff, handing out the stored token while it still works (else 503).
  */
 export async function freshCredentials(
   deps: RefreshDeps,
   row: LinkedAccountRow,
-  /** force: refresh now even if the token is not near expiry (an operator's "refresh now"). */
   options: { force?: boolean } = {},
 ): Promise<Record<string, unknown>> {
-  const due = (r: Pick<LinkedAccountRow, 'token_expires_at'>) => options.force === true || needsRefresh(r);
   const aad = accountAad(row.project_id, row.id);
   const read = (enc: string | null) =>
     enc ? deps.vault.decryptJson<Record<string, unknown>>(enc, aad) : Promise.resolve({});
-  if (!due(row)) return read(row.credentials_enc);
+  const first = refreshDecision(row, options.force);
+  if (first === 'use') return read(row.credentials_enc);
+  if (first === 'reconnect') throw needsReconnect(row);
+  if (first === 'wait') throw retryLater(row);
   // Resolved before taking the lock: PGlite has one connection, which the transaction will hold.
   const endpoint = await tokenEndpointFor(deps, row, await read(row.credentials_enc));
 
-  const outcome = await deps.db.transaction().execute(async (tx) => {
+  const outcome = await deps.db.transaction().execute(async (tx): Promise<Outcome> => {
     const locked = await tx
       .selectFrom('linked_accounts')
       .selectAll()
@@ -63,7 +128,13 @@ export async function freshCredentials(
     const current = (
       locked.credentials_enc ? JSON.parse(deps.vault.decryptSync(locked.credentials_enc, aad)) : {}
     ) as OAuthTokens;
-    if (!due(locked)) return { credentials: current };
+    // Judged again under the lock: a concurrent refresh may have succeeded or failed meanwhile. A forced
+    // refresh that waited behind another one takes that one's fresh result instead of calling again.
+    const forceStill = options.force === true && locked.updated_at.getTime() === row.updated_at.getTime();
+    const decision = refreshDecision(locked, forceStill);
+    if (decision === 'use') return { kind: 'use', credentials: current };
+    if (decision === 'reconnect') return { kind: 'reconnect', row: locked };
+    if (decision === 'wait') return { kind: 'wait', row: locked };
     try {
       // Client-credentials tokens are simply requested again; others use their refresh token.
       const next =
@@ -78,6 +149,7 @@ export async function freshCredentials(
           key_version: encrypted.keyVersion,
           token_expires_at: next.expires_at ? new Date(next.expires_at) : null,
           refresh_failures: 0,
+          refresh_retry_at: null,
           status: 'active',
           status_reasons: null,
           updated_at: sql<Date>`now()` as never,
@@ -86,14 +158,29 @@ export async function freshCredentials(
         .returningAll()
         .executeTakeFirstOrThrow();
       if (locked.status === 'expired') await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
-      return { credentials: next };
+      return { kind: 'use', credentials: next };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return { failure: err, previous: locked, usedRefreshToken: current.refresh_token };
+      return { kind: 'failed', failure: err, previous: locked, usedRefreshToken: current.refresh_token };
     }
   });
-  if ('credentials' in outcome) return outcome.credentials as unknown as Record<string, unknown>;
+  if (outcome.kind === 'use') return outcome.credentials as unknown as Record<string, unknown>;
+  if (outcome.kind === 'reconnect') throw needsReconnect(outcome.row);
+  if (outcome.kind === 'wait') throw retryLater(outcome.row);
   return handleFailure(deps, outcome.failure, outcome.previous, outcome.usedRefreshToken, read);
+}
+
+type Outcome =
+  | { kind: 'use'; credentials: OAuthTokens }
+  | { kind: 'reconnect'; row: LinkedAccountRow }
+  | { kind: 'wait'; row: LinkedAccountRow }
+  | { kind: 'failed'; failure: DomainError; previous: LinkedAccountRow; usedRefreshToken?: string };
+
+/** A refusal that retrying will not change; everything else (outages, timeouts, 5xx) is transient. */
+function isDefiniteRefusal(failure: DomainError): boolean {
+  if (failure instanceof ProviderOAuthError) return failure.definiteRefusal;
+  // No refresh token, no client, an auth config that is gone: nothing a retry could fix.
+  return failure.code === 'unprocessable';
 }
 
 async function handleFailure(
@@ -110,46 +197,45 @@ async function handleFailure(
     .selectAll()
     .where('id', '=', previous.id)
     .executeTakeFirst();
-  if (latest) {
-    const stored = (await read(latest.credentials_enc)) as { refresh_token?: string };
-    if (
-      failure instanceof ProviderOAuthError &&
-      stored.refresh_token &&
-      stored.refresh_token !== usedRefreshToken
-    ) {
-      return stored;
-    }
-    const failures = latest.refresh_failures + 1;
-    const expired = failures >= MAX_REFRESH_FAILURES;
-    await deps.db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('linked_accounts')
-        .set({
-          refresh_failures: failures,
-          ...(expired
-            ? {
-                status: 'expired',
-                status_reasons: JSON.stringify([
-                  {
-                    code: 'refresh_failed',
-                    description: failure.message,
-                    timestamp: new Date().toISOString(),
-                  },
-                ]),
-              }
-            : {}),
-          updated_at: sql<Date>`now()` as never,
-        })
-        .where('id', '=', previous.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      // The event marks the moment the account stops working, not every failed try after it.
-      if (expired && latest.status !== 'expired') {
-        await recordAccountEvent(tx, 'account.refresh_failed', updated);
-      }
-    });
+  if (!latest) throw failure;
+  const stored = (await read(latest.credentials_enc)) as { refresh_token?: string };
+  if (
+    failure instanceof ProviderOAuthError &&
+    stored.refresh_token &&
+    stored.refresh_token !== usedRefreshToken
+  ) {
+    return stored;
   }
-  throw failure;
+  const definite = isDefiniteRefusal(failure);
+  const failures = latest.refresh_failures + 1;
+  const retryAt = new Date(Date.now() + refreshRetryDelayMs(failures));
+  const updated = await deps.db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable('linked_accounts')
+      .set({
+        refresh_failures: failures,
+        refresh_retry_at: retryAt,
+        ...(definite
+          ? {
+              status: 'expired',
+              status_reasons: JSON.stringify([
+                { code: 'refresh_failed', description: failure.message, timestamp: new Date().toISOString() },
+              ]),
+            }
+          : {}),
+        updated_at: sql<Date>`now()` as never,
+      })
+      .where('id', '=', previous.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // The event marks the moment the account stops working, not every failed try after it.
+    if (definite && latest.status !== 'expired') await recordAccountEvent(tx, 'account.refresh_failed', row);
+    return row;
+  });
+  if (definite) throw needsReconnect(updated);
+  // A transient failure inside the refresh margin: the stored token still works for a while.
+  if (tokenStillValid(updated)) return read(updated.credentials_enc);
+  throw retryLater(updated, failure);
 }
 
 async function tokenEndpointFor(
@@ -182,7 +268,7 @@ async function tokenEndpointFor(
     tokenUrl: fillTemplate(effectiveUrls(connector, integration).token_url!, settings, { encode: true }),
     clientId: client.client_id,
     clientSecret: client.client_secret,
-    timeoutMs: deps.providerTimeoutMs,
+    outbound: deps.outbound,
   };
 }
 
@@ -196,11 +282,15 @@ export function startTokenRefresher(
   log?: (err: unknown) => void,
 ): () => void {
   const tick = async () => {
+    const now = new Date();
     const due = await deps.db
       .selectFrom('linked_accounts')
       .selectAll()
-      .where('status', '=', 'active')
-      .where('token_expires_at', '<', new Date(Date.now() + REFRESH_MARGIN_MS))
+      .where('status', 'in', ['active', 'expired'])
+      .where('token_expires_at', '<', new Date(now.getTime() + REFRESH_MARGIN_MS))
+      // Accounts in a failure backoff wait for their retry time (expired ones too: that is how an
+      // account whose provider comes back recovers without anyone reading it).
+      .where((eb) => eb.or([eb('refresh_retry_at', 'is', null), eb('refresh_retry_at', '<=', now)]))
       .orderBy('token_expires_at')
       .limit(50)
       .execute();

@@ -5,6 +5,13 @@ import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
+import {
+  type AddressPolicy,
+  BlockedAddressError,
+  checkUrl,
+  InvalidUrlError,
+  webhookPolicy,
+} from '../outbound/address-policy.ts';
 import type {
   DeliveryListQuery,
   WebhookDelivery,
@@ -14,12 +21,6 @@ import type {
 } from '../schemas/webhooks.ts';
 import { OUTBOX_CHANNEL } from '../webhooks/events.ts';
 import { generateSigningSecret } from '../webhooks/signer.ts';
-import {
-  type AddressPolicy,
-  BlockedAddressError,
-  checkUrl,
-  InvalidWebhookUrlError,
-} from '../webhooks/url-guard.ts';
 import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
 
@@ -36,16 +37,16 @@ export async function acceptableWebhookUrl(
   field: string,
 ): Promise<string> {
   try {
-    return (await checkUrl(url, policy)).toString();
+    return (await checkUrl(url, policy, 'webhook URL')).toString();
   } catch (err) {
-    if (err instanceof BlockedAddressError || err instanceof InvalidWebhookUrlError) {
+    if (err instanceof BlockedAddressError || err instanceof InvalidUrlError) {
       throw validationFailed(err.message, [`${field}: ${err.message}`]);
     }
     throw err;
   }
 }
 
-const policyOf = (config: WebhookConfig): AddressPolicy => ({ allowedRanges: config.allowedRanges });
+const policyOf = (config: WebhookConfig): AddressPolicy => webhookPolicy(config.allowedRanges);
 
 export async function createEndpoint(
   deps: WebhookDeps,

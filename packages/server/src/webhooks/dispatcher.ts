@@ -6,6 +6,7 @@ import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { webhookPolicy } from '../outbound/address-policy.ts';
 import { OUTBOX_CHANNEL } from './events.ts';
 import { type SendOptions, sendWebhook } from './sender.ts';
 import { signDelivery } from './signer.ts';
@@ -123,7 +124,7 @@ export async function deliver(deps: DispatcherDeps, delivery: ClaimedDelivery): 
         { ...signDelivery(delivery.event_id, body, secrets) },
         {
           timeoutMs: config.timeoutMs,
-          policy: { allowedRanges: config.allowedRanges },
+          policy: webhookPolicy(config.allowedRanges),
           agents: deps.agents,
         },
       ),

@@ -8,8 +8,8 @@ import {
   bareHostname,
   checkAddress,
   guardedLookup,
-  parseWebhookUrl,
-} from './url-guard.ts';
+  parseHttpUrl,
+} from '../outbound/address-policy.ts';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 4096;
 
@@ -49,7 +49,7 @@ export async function sendWebhook(
 
   let target: URL;
   try {
-    target = parseWebhookUrl(url);
+    target = parseHttpUrl(url);
     const host = bareHostname(target);
     // Node never calls `lookup` for IP literals, so this is the only check they get before connecting.
     if (isIP(host)) checkAddress(host, opts.policy);

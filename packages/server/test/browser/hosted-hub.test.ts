@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { startEmbedder } from '../support/embedder.ts';
 import { type FakeProvider, startFakeProvider } from '../support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from '../support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from '../support/server.ts';
 
 const GOOD = 'bamboo-browser-key-0123456789';
 const available = chromiumAvailable();
@@ -24,7 +24,7 @@ describe('hosted connect page in Chromium', { skip: available === true ? false :
         ? { status: 200, body: [] }
         : { status: 401, body: { error: 'API key not recognised by BambooHR (fake)' } },
     );
-    server = await startTestServer('pglite');
+    server = await startTestServer('pglite', LOOPBACK_PROVIDERS);
     key = (await server.newProject()).api_key;
     const cfg = await call(server, 'POST', '/auth_configs', {
       key,

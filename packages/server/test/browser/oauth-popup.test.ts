@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { type FakeProvider, startFakeProvider } from '../support/fake-provider.ts';
 import { enableMockHubspot, startMockAuthServer } from '../support/oauth.ts';
-import { call, startTestServer, type TestServer } from '../support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from '../support/server.ts';
 
 const available = chromiumAvailable();
 
@@ -26,7 +26,7 @@ describe('OAuth popup flow in Chromium', { skip: available === true ? false : av
         ? { status: 200, body: 'Signing in…' }
         : { status: 200, body: { results: [] } },
     );
-    server = await startTestServer('pglite');
+    server = await startTestServer('pglite', LOOPBACK_PROVIDERS);
     key = (await server.newProject()).api_key;
     integration = await enableMockHubspot(server, key, auth, api.url);
     browser = await launchChromium();

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { startEmbedder } from '../support/embedder.ts';
 import { type FakeProvider, startFakeProvider } from '../support/fake-provider.ts';
-import { call, startTestServer, type TestServer } from '../support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from '../support/server.ts';
 
 const GOOD = 'stackone-hub-good-key-123456';
 const available = chromiumAvailable();
@@ -31,7 +31,7 @@ describe('@stackone/hub against Plugboard in Chromium', {
         ? { status: 200, body: [] }
         : { status: 403, body: { error: 'Forbidden by the fake BambooHR' } },
     );
-    server = await startTestServer('pglite');
+    server = await startTestServer('pglite', LOOPBACK_PROVIDERS);
     key = (await server.newProject()).api_key;
     await call(server, 'POST', '/auth_configs', {
       key,

@@ -29,10 +29,29 @@ export async function enableMockHubspot(
   return res.body.id as string;
 }
 
-/** Follows one redirect by hand (fetch with redirect: manual) and returns the Location. */
+/** Cookies by origin, like one browser's jar (enough for the OAuth flow's browser-binding cookie). */
+export type CookieJar = Map<string, Map<string, string>>;
+
+/** The jar `location` uses unless given another: one "browser" per test file. */
+export const defaultJar: CookieJar = new Map();
+
+/**
+ * Follows one redirect by hand (fetch with redirect: manual) and returns the Location, sending and
+ * keeping cookies in `jar` the way a browser would (per origin; paths and expiry are ignored).
+ */
 export async function location(
   url: string,
+  jar: CookieJar = defaultJar,
 ): Promise<{ status: number; location: string | null; body: string }> {
-  const res = await fetch(url, { redirect: 'manual' });
+  const origin = new URL(url).origin;
+  const cookies = jar.get(origin) ?? new Map<string, string>();
+  const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  for (const line of res.headers.getSetCookie()) {
+    const [pair = ''] = line.split(';');
+    const eq = pair.indexOf('=');
+    if (eq > 0) cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+  }
+  jar.set(origin, cookies);
   return { status: res.status, location: res.headers.get('location'), body: await res.text() };
 }

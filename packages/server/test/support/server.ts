@@ -28,6 +28,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Tests run fake providers and authorization servers on 127.0.0.1, which the outbound guard refuses
+ * unless the operator opens loopback; every suite that needs it says so explicitly.
+ */
+export const LOOPBACK_PROVIDERS = { PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback' } as const;
+
 /** A real server on 127.0.0.1 with a random port, a fresh database, and logs captured in memory. */
 export async function startTestServer(
   backend: Backend,

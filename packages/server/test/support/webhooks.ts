@@ -4,6 +4,8 @@ import type { ReceivedWebhook } from './webhook-receiver.ts';
 
 /** Loopback receivers are allowed explicitly, as an operator would for a sidecar; retries are fast. */
 export const WEBHOOK_ENV = {
+  // Webhook tests connect accounts against fake providers on 127.0.0.1 as well.
+  PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback',
   PLUGBOARD_WEBHOOK_ALLOWED_RANGES: 'loopback',
   PLUGBOARD_WEBHOOK_RETRY_BASE_MS: '20',
   PLUGBOARD_WEBHOOK_POLL_MS: '50',

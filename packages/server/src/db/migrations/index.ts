@@ -5,6 +5,7 @@ import * as m0003 from './0003_session_allowed_origins.ts';
 import * as m0004 from './0004_oauth_connection_attempts.ts';
 import * as m0005 from './0005_webhooks.ts';
 import * as m0006 from './0006_accounts_provider_index.ts';
+import * as m0007 from './0007_oauth_binding_refresh_backoff.ts';
 import * as m0010 from './0010_console.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_oauth_connection_attempts': m0004,
   '0005_webhooks': m0005,
   '0006_accounts_provider_index': m0006,
+  '0007_oauth_binding_refresh_backoff': m0007,
   '0010_console': m0010,
 };

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
+import { PACKAGE_VERSION } from '../../install-paths.ts';
 import { pagination, storableString } from '../../schemas/common.ts';
 import { projectParams } from '../../schemas/console.ts';
 import { listAudit } from '../../services/audit.ts';
 import { listConnectSessions } from '../../services/connect-session-list.ts';
 import { systemStatus } from '../../services/console/system.ts';
 import { projectContext } from '../../services/tenancy.ts';
-
-const VERSION = '0.1.0';
 
 /** Console views with no platform endpoint of their own: the audit log, recent sessions, system status. */
 export const consoleExtraRoutes: FastifyPluginAsyncZod<AppContext> = async (app, { db, config }) => {
@@ -46,7 +45,7 @@ export const consoleExtraRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
 
   app.get('/system', async () =>
     systemStatus(db, {
-      version: VERSION,
+      version: PACKAGE_VERSION,
       databaseKind: config.databaseUrl ? 'postgres' : 'pglite',
       workerInProcess: config.webhooks.workerInProcess,
     }),

@@ -20,7 +20,13 @@ export const hubRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => 
   });
   app.addHook('onRequest', hubSessionAuth(ctx.db, ctx.config.publicUrl));
   // Pass the context without the `prefix` option this plugin was registered with.
-  const deps: AppContext = { config: ctx.config, db: ctx.db, vault: ctx.vault, catalogue: ctx.catalogue };
+  const deps: AppContext = {
+    config: ctx.config,
+    db: ctx.db,
+    vault: ctx.vault,
+    catalogue: ctx.catalogue,
+    outbound: ctx.outbound,
+  };
   await app.register(hubConnectorRoutes, deps);
   await app.register(hubAccountRoutes, deps);
   await app.register(hubAttemptRoutes, deps);

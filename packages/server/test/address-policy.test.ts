@@ -7,14 +7,15 @@ import {
   checkAddress,
   checkUrl,
   guardedLookup,
-  InvalidWebhookUrlError,
-} from '../src/webhooks/url-guard.ts';
+  InvalidUrlError,
+  webhookPolicy,
+} from '../src/outbound/address-policy.ts';
 
 // Address and URL checks for webhook targets. Nothing here opens a connection: DNS is mocked wherever a
 // name would otherwise be resolved (apart from 'localhost'). Sending is covered by webhook-sender.test.ts.
 
-const NONE: AddressPolicy = { allowedRanges: [] };
-const LOOPBACK: AddressPolicy = { allowedRanges: ['loopback'] };
+const NONE: AddressPolicy = webhookPolicy([]);
+const LOOPBACK: AddressPolicy = webhookPolicy(['loopback']);
 
 describe('checkAddress', () => {
   const blockedByDefault: Array<[string, string]> = [
@@ -41,15 +42,15 @@ describe('checkAddress', () => {
           return true;
         },
       );
-      checkAddress(ip, { allowedRanges: [range] });
+      checkAddress(ip, webhookPolicy([range]));
       // Allowing some other range must not open this one.
       const other = range === 'private' ? 'loopback' : 'private';
-      assert.throws(() => checkAddress(ip, { allowedRanges: [other] }), BlockedAddressError);
+      assert.throws(() => checkAddress(ip, webhookPolicy([other])), BlockedAddressError);
     });
   }
 
   it('judges IPv4-mapped IPv6 by the IPv4 address it reaches', () => {
-    assert.throws(() => checkAddress('::ffff:10.0.0.1', { allowedRanges: ['loopback'] }), /private range/);
+    assert.throws(() => checkAddress('::ffff:10.0.0.1', webhookPolicy(['loopback'])), /private range/);
     checkAddress('::ffff:8.8.8.8', NONE);
   });
 
@@ -86,15 +87,15 @@ describe('checkAddress', () => {
 
 describe('checkUrl', () => {
   it('rejects non-http schemes, credentials and garbage before any lookup', async () => {
-    await assert.rejects(checkUrl('ftp://example.com/hook', NONE), InvalidWebhookUrlError);
-    await assert.rejects(checkUrl('file:///etc/passwd', NONE), InvalidWebhookUrlError);
-    await assert.rejects(checkUrl('not a url', NONE), InvalidWebhookUrlError);
+    await assert.rejects(checkUrl('ftp://example.com/hook', NONE), InvalidUrlError);
+    await assert.rejects(checkUrl('file:///etc/passwd', NONE), InvalidUrlError);
+    await assert.rejects(checkUrl('not a url', NONE), InvalidUrlError);
     await assert.rejects(checkUrl('https://user:secret@example.com/hook', NONE), (err: unknown) => {
-      assert.ok(err instanceof InvalidWebhookUrlError);
+      assert.ok(err instanceof InvalidUrlError);
       assert.doesNotMatch(err.message, /secret/);
       return true;
     });
-    await assert.rejects(checkUrl('https://user@example.com/hook', NONE), InvalidWebhookUrlError);
+    await assert.rejects(checkUrl('https://user@example.com/hook', NONE), InvalidUrlError);
   });
 
   for (const url of [
@@ -135,7 +136,7 @@ describe('checkUrl', () => {
         checkUrl('https://hooks.example.com/x', NONE),
         /hooks\.example\.com \(10\.0\.0\.7\)/,
       );
-      await checkUrl('https://hooks.example.com/x', { allowedRanges: ['private'] });
+      await checkUrl('https://hooks.example.com/x', webhookPolicy(['private']));
     } finally {
       lookup.mock.restore();
     }

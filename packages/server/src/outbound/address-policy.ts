@@ -3,16 +3,33 @@ import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
- * Webhook endpoints are URLs chosen by API callers, so without a guard the server could be made to POST
- * into its own network (cloud metadata, databases, admin panels). Only ordinary public unicast is reachable
- * unless the operator opts further ranges in.
+ * Every URL Plugboard calls that a tenant can influence (webhook receivers, provider APIs, token and
+ * authorize endpoints, the proxy) could otherwise point into the operator's own network: cloud metadata,
+ * databases, admin panels. Only ordinary public unicast is reachable unless the operator opts further
+ * ranges in, one setting per kind of target.
  */
 export interface AddressPolicy {
   /** ipaddr.js range names ('loopback', 'private', 'linkLocal', 'uniqueLocal', …) allowed besides 'unicast'. */
   allowedRanges: string[];
+  /** What is being called, for messages: "webhook target", "provider address". */
+  subject: string;
+  /** The environment variable that opens further ranges, named in messages so operators know what to set. */
+  setting: string;
 }
 
-/** Non-public ranges (ipaddr.js names, IPv4 and IPv6) an operator may open to webhooks; others never. */
+export const webhookPolicy = (allowedRanges: string[]): AddressPolicy => ({
+  allowedRanges,
+  subject: 'webhook target',
+  setting: 'PLUGBOARD_WEBHOOK_ALLOWED_RANGES',
+});
+
+export const providerPolicy = (allowedRanges: string[]): AddressPolicy => ({
+  allowedRanges,
+  subject: 'provider address',
+  setting: 'PLUGBOARD_PROVIDER_ALLOWED_RANGES',
+});
+
+/** Non-public ranges (ipaddr.js names, IPv4 and IPv6) an operator may open; others never. */
 export const CONFIGURABLE_RANGES = [
   'loopback',
   'private',
@@ -31,22 +48,24 @@ export class BlockedAddressError extends Error {
     readonly address: string,
     /** The ipaddr.js range, or null when the address could not be parsed at all. */
     readonly range: string | null,
+    policy: Pick<AddressPolicy, 'subject' | 'setting'>,
     readonly hostname?: string,
   ) {
     const target = hostname && hostname !== address ? `${hostname} (${address})` : address;
+    const { subject, setting } = policy;
     let message: string;
-    if (range === null) message = `webhook target ${target} is not a valid IP address`;
+    if (range === null) message = `${subject} ${target} is not a valid IP address`;
     else if ((CONFIGURABLE_RANGES as readonly string[]).includes(range)) {
       message =
-        `webhook target ${target} is in the ${range} range, which is blocked; ` +
-        `set PLUGBOARD_WEBHOOK_ALLOWED_RANGES=${range} to allow it (a comma-separated list: loopback, private, linkLocal, …)`;
-    } else message = `webhook target ${target} is in the ${range} range, which webhooks cannot be sent to`;
+        `${subject} ${target} is in the ${range} range, which is blocked; ` +
+        `set ${setting}=${range} to allow it (a comma-separated list: loopback, private, linkLocal, …)`;
+    } else message = `${subject} ${target} is in the ${range} range, which can never be reached`;
     super(message);
   }
 }
 
-export class InvalidWebhookUrlError extends Error {
-  override name = 'InvalidWebhookUrlError';
+export class InvalidUrlError extends Error {
+  override name = 'InvalidUrlError';
 }
 
 /** Throws BlockedAddressError unless `ip` is public unicast or in one of the policy's allowed ranges. */
@@ -57,30 +76,32 @@ export function checkAddress(ip: string, policy: AddressPolicy, hostname?: strin
     // not as IPv6 'ipv4Mapped'.
     range = ipaddr.process(ip).range();
   } catch {
-    throw new BlockedAddressError(ip, null, hostname);
+    throw new BlockedAddressError(ip, null, policy, hostname);
   }
   if (range === 'unicast' || policy.allowedRanges.includes(range)) return;
-  throw new BlockedAddressError(ip, range, hostname);
+  throw new BlockedAddressError(ip, range, policy, hostname);
 }
 
-/** Syntax-only checks shared by registration and sending; never touches the network. */
-export function parseWebhookUrl(url: string): URL {
+/**
+ * Syntax-only checks shared by configuration and sending; never touches the network. The WHATWG parser
+ * also normalises other spellings of an address (127.1, 2130706433, 0x7f000001) to the dotted form the
+ * range check sees.
+ */
+export function parseHttpUrl(url: string, what = 'URL'): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     // The input is not echoed: it may carry credentials, and this message ends up in API responses and logs.
-    throw new InvalidWebhookUrlError('webhook URL must be an absolute http: or https: URL');
+    throw new InvalidUrlError(`${what} must be an absolute http: or https: URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InvalidWebhookUrlError(`webhook URL must use http: or https:, not ${parsed.protocol}`);
+    throw new InvalidUrlError(`${what} must use http: or https:, not ${parsed.protocol}`);
   }
   if (parsed.username || parsed.password) {
-    // Node would turn these into a Basic auth header on every delivery, and they would sit in plain text
-    // wherever endpoint URLs are listed.
-    throw new InvalidWebhookUrlError(
-      'webhook URL must not contain a username or password; receivers should verify the signature instead',
-    );
+    // Node would turn these into a Basic auth header on every call, and they would sit in plain text
+    // wherever the URL is listed.
+    throw new InvalidUrlError(`${what} must not contain a username or password`);
   }
   return parsed;
 }
@@ -91,11 +112,11 @@ export function bareHostname(url: URL): string {
 }
 
 /**
- * Registration-time check, so obviously internal targets are refused with a clear error up front. It is
+ * Configuration-time check, so obviously internal targets are refused with a clear error up front. It is
  * advisory for hostnames (DNS can change before delivery); guardedLookup is the check that counts.
  */
-export async function checkUrl(url: string, policy: AddressPolicy): Promise<URL> {
-  const parsed = parseWebhookUrl(url);
+export async function checkUrl(url: string, policy: AddressPolicy, what = 'URL'): Promise<URL> {
+  const parsed = parseHttpUrl(url, what);
   const host = bareHostname(parsed);
   if (isIP(host)) {
     checkAddress(host, policy);
@@ -105,7 +126,7 @@ export async function checkUrl(url: string, policy: AddressPolicy): Promise<URL>
   try {
     addresses = await dns.promises.lookup(host, { all: true });
   } catch {
-    // An offline or DNS-less machine must still be able to register endpoints; every send re-checks.
+    // An offline or DNS-less machine must still be able to configure URLs; every call re-checks.
     return parsed;
   }
   for (const { address } of addresses) checkAddress(address, policy, host);

@@ -1,0 +1,91 @@
+import { isIP } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
+import {
+  type AddressPolicy,
+  BlockedAddressError,
+  bareHostname,
+  checkAddress,
+  guardedLookup,
+  parseHttpUrl,
+} from './address-policy.ts';
+
+/** Serves requests to an origin inside this process (the sandbox provider), without any network. */
+export type InProcessHandler = (request: Request) => Promise<Response>;
+
+export interface OutboundOptions {
+  policy: AddressPolicy;
+  /** Upper bound for one call (connect, headers and body), unless the caller passes its own signal. */
+  timeoutMs: number;
+  /** Origins (scheme://host) answered in-process; they never reach DNS or a socket. */
+  inProcess?: Record<string, InProcessHandler>;
+}
+
+export type OutboundInit = Omit<RequestInit, 'redirect'>;
+
+/**
+ * The one way Plugboard calls a URL a tenant can influence: provider APIs, credential checks, the
+ * proxy, OAuth token endpoints. It refuses addresses outside the policy (IP literals before
+ * connecting, names inside the DNS lookup, which defeats rebinding), never follows a redirect (a
+ * credential must not be replayed elsewhere, and a redirect could point inward), and bounds the time.
+ * Connections are pooled and kept alive per origin.
+ */
+export interface OutboundClient {
+  readonly policy: AddressPolicy;
+  readonly timeoutMs: number;
+  fetch(url: string | URL, init?: OutboundInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export function createOutboundClient(options: OutboundOptions): OutboundClient {
+  const agent = new Agent({
+    connect: { lookup: guardedLookup(options.policy), timeout: options.timeoutMs },
+    keepAliveTimeout: 10_000,
+    // Bounded per origin so one slow provider cannot take every socket.
+    connections: 128,
+  });
+  const inProcess = new Map(Object.entries(options.inProcess ?? {}));
+
+  return {
+    policy: options.policy,
+    timeoutMs: options.timeoutMs,
+    async fetch(input, init = {}) {
+      const url = parseHttpUrl(String(input), 'provider URL');
+      const signal = init.signal
+        ? AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)])
+        : AbortSignal.timeout(options.timeoutMs);
+      const local = inProcess.get(url.origin);
+      if (local) return local(new Request(url, { ...init, signal, redirect: 'manual' }));
+      const host = bareHostname(url);
+      // Node never calls `lookup` for IP literals, so this is the only check they get before connecting.
+      if (isIP(host)) checkAddress(host, options.policy);
+      try {
+        const response = await undiciFetch(url, {
+          ...(init as Parameters<typeof undiciFetch>[1]),
+          signal,
+          redirect: 'manual',
+          dispatcher: agent,
+        });
+        return response as unknown as Response;
+      } catch (err) {
+        // undici wraps connect errors in "fetch failed"; a refused address must stay recognisable.
+        const blocked = findCause(err, BlockedAddressError);
+        if (blocked) throw blocked;
+        throw err;
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+function findCause<T extends Error>(err: unknown, type: new (...args: never[]) => T): T | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof type) return current;
+    if (current instanceof AggregateError) {
+      const inner = current.errors.find((e) => e instanceof type);
+      if (inner) return inner as T;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
