@@ -32,6 +32,7 @@ import { consoleAssetRoutes } from './routes/console-assets.ts';
 import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
+import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { proxyRoutes } from './routes/proxy.ts';
@@ -154,6 +155,7 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);
   await app.register(proxyRoutes, ctx);
+  await app.register(inboundWebhookRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
   await app.register(consoleApiRoutes, { ...ctx, prefix: '/console/api' });

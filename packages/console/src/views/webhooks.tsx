@@ -24,12 +24,14 @@ export interface Endpoint {
   created_at: string;
 }
 
+// The server's WEBHOOK_EVENT_TYPES (webhooks/events.ts); the API refuses any other name.
 export const EVENT_TYPES = [
   'account.created',
   'account.updated',
   'account.deleted',
   'account.refresh_failed',
   'account.refresh_recovered',
+  'account.provider_event',
   'connect_session.created',
   'connection_attempt.failed',
 ];
