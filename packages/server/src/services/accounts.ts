@@ -226,7 +226,15 @@ export async function refreshAccount(
     throw validationFailed(`Account ${id} has no token that expires; there is nothing to refresh.`);
   }
   await freshCredentials(deps, row, { force: true });
-  return getAccount(deps, project, id);
+  const account = await getAccount(deps, project, id);
+  // Who forced a refresh and how it ended; the tokens themselves are not logged.
+  await audit(deps.db, project, {
+    action: 'account.refreshed',
+    targetType: 'account',
+    targetId: id,
+    after: { status: account.status, status_reasons: account.status_reasons },
+  });
+  return account;
 }
 
 export async function getAccountMeta(deps: AccountDeps, project: ProjectContext, id: string) {
