@@ -45,7 +45,9 @@ export function SignInView({ onSignedIn }: { onSignedIn: (operator: Operator) =>
         <button class="primary" type="submit" disabled={action.busy}>
           {t('signIn.submit')}
         </button>
-        <p class="hint">{t('signIn.help')}</p>
+        <p class="hint">
+          {t('signIn.help')} <code>npx plugboard operators create --email you@example.com</code>
+        </p>
       </form>
     </main>
   );
