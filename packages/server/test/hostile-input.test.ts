@@ -277,11 +277,12 @@ for (const backend of backends()) {
     });
 
     test('OPTIONS on /hub/* without the preflight headers is 400; a real preflight still passes', async () => {
-      for (const headers of [
+      const partial: Array<Record<string, string>> = [
         {},
         { origin: 'https://app.example' },
         { 'access-control-request-method': 'POST' },
-      ]) {
+      ];
+      for (const headers of partial) {
         const res = await call(server, 'OPTIONS', '/hub/connection_attempts', { headers });
         assertWireShape(res, 400);
         assert.match(res.body.message, /Origin and Access-Control-Request-Method/);
