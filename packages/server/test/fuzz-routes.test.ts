@@ -88,7 +88,7 @@ function resolve(piece: Piece, f: Fixtures, inUrl: boolean, paramOf?: () => stri
     key: () => f.key,
     account: () => f.account,
     integration: () => f.integration,
-    finish_url: () => 'http://127.0.0.1/embedded/accounts/callback',
+    finish_url: () => f.finishUrl,
     state: () => f.state,
     attempt: () => f.attempt,
   };
@@ -139,7 +139,8 @@ function render(value: unknown, replace: Map<string, string>, add: Array<[string
 
 function leafPaths(value: unknown, at = ''): string[] {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return [at];
-  return [at, ...Object.entries(value).flatMap(([k, v]) => leafPaths(v, `${at}/${k}`))];
+  // The root itself is not replaced here: whole-body values are the `text` bodies' job.
+  return [...(at ? [at] : []), ...Object.entries(value).flatMap(([k, v]) => leafPaths(v, `${at}/${k}`))];
 }
 
 const INVALID_UTF8 = Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xe0, 0xa4]);
@@ -151,7 +152,9 @@ function bodyBytes(spec: Spec, route: Route, f: Fixtures, providerUrl: string): 
   if (b.kind === 'bytes') return Buffer.from(b.bytes);
   const value = template(route.method, route.url, f, providerUrl);
   const paths = leafPaths(value);
-  const replace = new Map(b.replace.map(([i, fragment]) => [paths[i % paths.length]!, fragment]));
+  const replace = new Map(
+    paths.length ? b.replace.map(([i, fragment]) => [paths[i % paths.length]!, fragment]) : [],
+  );
   const text = Buffer.from(render(value, replace, b.add));
   if (!b.invalidUtf8) return text;
   // Invalid UTF-8 inside the first string value (or anywhere, when there is none).
@@ -175,18 +178,24 @@ function materialize(spec: Spec, routes: Route[], f: Fixtures, providerUrl: stri
       return segment === '*' ? spec.wildcard : segment;
     })
     .join('/');
-  const query =
-    spec.rawQuery ??
-    (spec.query.length
-      ? `?${spec.query.map(([k, v]) => `${k}=${resolve(v, f, true, () => f.account)}`).join('&')}`
-      : '');
+  const pairs = spec.query.map(([k, v]) => `${k}=${resolve(v, f, true, () => f.account)}`);
+  // Valid credentials of the OAuth navigations travel in the query.
+  if (spec.credential === 'valid' && route.url === '/connect/oauth2/:integration_id')
+    pairs.unshift(`token=${f.token}`, `redirect_uri=${encodeURIComponent(f.finishUrl)}`);
+  if (spec.credential === 'valid' && route.url === '/connect/oauth2/callback')
+    pairs.unshift(`state=${f.state}`, 'code=fuzz-code');
+  const query = spec.rawQuery ?? (pairs.length ? `?${pairs.join('&')}` : '');
   const headers: Array<[string, string]> = [];
   const basic = (key: string) => `Basic ${b64(`${key}:`)}`;
-  if (spec.credential === 'key' || spec.credential === 'both') headers.push(['authorization', basic(f.key)]);
-  if (spec.credential === 'bearer') headers.push(['authorization', `Bearer ${f.key}`]);
-  if (spec.credential === 'hub' || spec.credential === 'both') headers.push(['x-hub-session-token', f.token]);
-  if (spec.credential === 'other_key') headers.push(['authorization', basic(f.otherKey)]);
-  if (spec.credential === 'garbage') {
+  const hub = route.url.startsWith('/hub/') || route.url.startsWith('/connect/oauth2');
+  const metrics = route.url === '/metrics';
+  const credential = spec.credential === 'valid' ? (hub ? 'hub' : metrics ? 'none' : 'key') : spec.credential;
+  if (credential === 'key' || credential === 'both') headers.push(['authorization', basic(f.key)]);
+  if (credential === 'bearer') headers.push(['authorization', `Bearer ${f.key}`]);
+  if (spec.credential === 'valid' && metrics) headers.push(['authorization', `Bearer ${METRICS_TOKEN}`]);
+  if (credential === 'hub' || credential === 'both') headers.push(['x-hub-session-token', f.token]);
+  if (credential === 'other_key') headers.push(['authorization', basic(f.otherKey)]);
+  if (credential === 'garbage') {
     headers.push(['authorization', spec.garbageAuth]);
     headers.push(['x-hub-session-token', spec.garbageAuth.slice(7)]);
   }
@@ -325,22 +334,34 @@ for (const backend of backends()) {
       console.log(`fuzz (${backend}): seed ${SEED}, ${RUNS} runs, ${routes.length} routes`);
       const details = await fc.check(
         fc.asyncProperty(specArbitrary(routes.length), async (spec) => {
-          if (stale || ++runs % REFRESH_EVERY === 0) {
+          runs++;
+          if (stale || runs % REFRESH_EVERY === 0) {
             fixtures = await refreshFixtures(deps, fixtures);
             stale = false;
           }
           const req = materialize(spec, routes, fixtures, provider.url);
-          const logsBefore = server.logs().length;
+          const logsBefore = server.logMark();
+          const sentAt = performance.now();
           let res: RawResponse;
           try {
             res = await sendRaw(server.url, requestBytes(host, req));
           } catch (err) {
-            const logs = server.logs().slice(logsBefore).slice(0, 3000);
+            const logs = server.logsSince(logsBefore).slice(0, 3000);
             throw new Error(`${(err as Error).message}\n${describeRequest(req)}\nserver logs: ${logs}`);
           }
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (process.env.FUZZ_DEBUG)
+            console.log(
+              Math.round(performance.now() - sentAt),
+              res.status,
+              req.method,
+              req.target.slice(0, 80),
+              spec.credential,
+              spec.body.kind,
+              res.body.toString().slice(0, 150),
+            );
           if ((req.method === 'DELETE' || req.method === 'PATCH') && res.status < 300) stale = true;
-          const problem = problemWith(req, res, server.logs().slice(logsBefore));
+          const problem = problemWith(req, res, server.logsSince(logsBefore));
           if (problem) throw new Error(`${problem}\n${describeRequest(req)}`);
         }),
         { numRuns: RUNS, seed: SEED, endOnFailure: process.env.FUZZ_SHRINK !== '1' },

@@ -17,6 +17,8 @@ export interface Fixtures {
   attempt: string;
   endpoint: string;
   delivery: string;
+  /** The OAuth finish page, an allowed redirect_uri. */
+  finishUrl: string;
   /** A started OAuth flow's state and the browser-binding cookie that goes with it. */
   state: string;
   cookie: string;
@@ -117,6 +119,7 @@ export async function refreshFixtures(deps: FixtureDeps, previous?: Fixtures): P
     attempt: attempt.body.id,
     endpoint,
     delivery,
+    finishUrl: finish,
     state,
     cookie,
   };
