@@ -295,3 +295,32 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('GET /metrics compares tokens of any encoding without failing', () => {
+  let server: TestServer;
+  const token = 'metrics-token-0123';
+  before(async () => {
+    server = await startTestServer('pglite', { PLUGBOARD_METRICS_TOKEN: token });
+  });
+  after(() => server.close());
+
+  test('a token of the same length in non-ASCII characters is 401, not 500', async () => {
+    const host = new URL(server.url).host;
+    for (const given of ['\xe9'.repeat(token.length), `${token.slice(0, -1)}\xff`, '\xff']) {
+      const raw = await sendRaw(
+        server.url,
+        requestBytes(host, {
+          method: 'GET',
+          target: '/metrics',
+          headers: [['authorization', `Bearer ${given}`]],
+        }),
+      );
+      const body = JSON.parse(raw.body.toString('utf8'));
+      assert.equal(raw.status, 401, JSON.stringify(body));
+      assert.equal(body.statusCode, 401);
+      assert.match(body.timestamp, ISO);
+    }
+    const ok = await call(server, 'GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+  });
+});
