@@ -75,6 +75,8 @@ function mangled(value: string, how: Real['mangle'], inUrl: boolean): string {
       return inUrl ? `${value}%00` : `${value}\u0000`;
     case 'double':
       return value + value;
+    case 'latin1':
+      return '\xe9'.repeat(value.length);
     default:
       return value;
   }
@@ -180,8 +182,12 @@ function materialize(spec: Spec, routes: Route[], f: Fixtures, providerUrl: stri
     .join('/');
   const pairs = spec.query.map(([k, v]) => `${k}=${resolve(v, f, true, () => f.account)}`);
   // Valid credentials of the OAuth navigations travel in the query.
-  if (spec.credential === 'valid' && route.url === '/connect/oauth2/:integration_id')
-    pairs.unshift(`token=${f.token}`, `redirect_uri=${encodeURIComponent(f.finishUrl)}`);
+  const oauthToken = spec.credential === 'near_miss' ? mangled(f.token, spec.nearMiss, true) : f.token;
+  if (['valid', 'near_miss'].includes(spec.credential) && route.url === '/connect/oauth2/:integration_id')
+    pairs.unshift(
+      `token=${percentEncode(oauthToken).replace(/%2500/g, '%00')}`,
+      `redirect_uri=${encodeURIComponent(f.finishUrl)}`,
+    );
   if (spec.credential === 'valid' && route.url === '/connect/oauth2/callback')
     pairs.unshift(`state=${f.state}`, 'code=fuzz-code');
   const query = spec.rawQuery ?? (pairs.length ? `?${pairs.join('&')}` : '');
@@ -195,6 +201,12 @@ function materialize(spec: Spec, routes: Route[], f: Fixtures, providerUrl: stri
   if (spec.credential === 'valid' && metrics) headers.push(['authorization', `Bearer ${METRICS_TOKEN}`]);
   if (credential === 'hub' || credential === 'both') headers.push(['x-hub-session-token', f.token]);
   if (credential === 'other_key') headers.push(['authorization', basic(f.otherKey)]);
+  if (credential === 'near_miss') {
+    const wrong = (value: string) => mangled(value, spec.nearMiss, false);
+    if (hub) headers.push(['x-hub-session-token', wrong(f.token)]);
+    else if (metrics) headers.push(['authorization', `Bearer ${wrong(METRICS_TOKEN)}`]);
+    else headers.push(['authorization', `Bearer ${wrong(f.key)}`]);
+  }
   if (credential === 'garbage') {
     headers.push(['authorization', spec.garbageAuth]);
     headers.push(['x-hub-session-token', spec.garbageAuth.slice(7)]);

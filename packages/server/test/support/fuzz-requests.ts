@@ -10,13 +10,24 @@ import fc from 'fast-check';
 /** A value taken from the fixtures at send time, possibly mangled. */
 export interface Real {
   real: 'id' | 'token' | 'key' | 'account' | 'integration' | 'finish_url' | 'state' | 'attempt';
-  mangle: 'none' | 'append' | 'truncate' | 'upper' | 'nul' | 'double';
+  /** `latin1`: the same length in non-ASCII characters (equal-length comparisons must not throw). */
+  mangle: 'none' | 'append' | 'truncate' | 'upper' | 'nul' | 'double' | 'latin1';
 }
 /** Text as it goes on the wire (already percent-encoded where it lands in a URL), or a real value. */
 export type Piece = string | Real;
 
 /** `valid` is what the route wants: the API key, or the hub session token on /hub/*. */
-export type Credential = 'valid' | 'key' | 'bearer' | 'hub' | 'both' | 'other_key' | 'garbage' | 'none';
+export type Credential =
+  | 'valid'
+  | 'key'
+  | 'bearer'
+  | 'hub'
+  | 'both'
+  | 'other_key'
+  /** The route's valid credential, slightly wrong (see `nearMiss`). */
+  | 'near_miss'
+  | 'garbage'
+  | 'none';
 
 export type Body =
   | { kind: 'none' }
@@ -40,6 +51,7 @@ export interface Spec {
   rawQuery: string | undefined;
   credential: Credential;
   garbageAuth: string;
+  nearMiss: Exclude<Real['mangle'], 'none'>;
   headers: Array<[string, Piece]>;
   contentType: string | undefined;
   body: Body;
@@ -64,16 +76,8 @@ export function percentEncode(text: string): string {
   return out;
 }
 
-const mangle = fc.constantFrom<Real['mangle']>(
-  'none',
-  'none',
-  'none',
-  'append',
-  'truncate',
-  'upper',
-  'nul',
-  'double',
-);
+const MANGLES = ['append', 'truncate', 'upper', 'nul', 'double', 'latin1'] as const;
+const mangle = weighted<Real['mangle']>([1, fc.constant('none' as const)], [1, fc.constantFrom(...MANGLES)]);
 const real = (...kinds: Real['real'][]) =>
   fc.record({ real: fc.constantFrom(...kinds), mangle }) as fc.Arbitrary<Real>;
 
@@ -173,7 +177,7 @@ const QUERY_KEYS = [
   'status[]',
 ];
 
-const hugeValue = fc.constantFrom(3000, 9000, 30_000).map((n) => 'v'.repeat(n));
+const hugeValue = fc.constantFrom(3000, 9000, 9000, 30_000).map((n) => 'v'.repeat(n));
 
 const queryValue: fc.Arbitrary<Piece> = weighted<Piece>(
   [3, real('token', 'finish_url', 'state', 'account', 'integration', 'attempt', 'id')],
@@ -448,9 +452,10 @@ export const specArbitrary = (routeCount: number): fc.Arbitrary<Spec> =>
     credential: weighted<Credential>(
       [3, fc.constant<Credential>('valid')],
       [2, fc.constantFrom<Credential>('key', 'bearer', 'hub', 'both')],
-      [5, fc.constantFrom<Credential>('other_key', 'garbage', 'none')],
+      [5, fc.constantFrom<Credential>('other_key', 'near_miss', 'garbage', 'none')],
     ),
     garbageAuth,
+    nearMiss: fc.constantFrom(...MANGLES),
     headers: fc.array(fc.tuple(fc.constantFrom(...HEADER_NAMES), headerValue), { maxLength: 3 }),
     contentType: weighted<string | undefined>(
       [6, fc.constant('application/json')],
