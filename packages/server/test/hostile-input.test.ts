@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends } from './support/backends.ts';
+import {
+  connectAttio,
+  createSession,
+  enableAttio,
+  hubCall,
+  startAcceptingProvider,
+} from './support/connect.ts';
+import type { FakeProvider } from './support/fake-provider.ts';
 import { type RawRequest, requestBytes, sendRaw } from './support/raw-http.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -324,3 +332,62 @@ describe('GET /metrics compares tokens of any encoding without failing', () => {
     assert.equal(ok.status, 200);
   });
 });
+
+for (const backend of backends()) {
+  describe(`values that cannot go into an HTTP header are 400s, not provider outages (${backend})`, () => {
+    let server: TestServer;
+    let provider: FakeProvider;
+    let key: string;
+    let integrationId: string;
+    before(async () => {
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
+      provider = await startAcceptingProvider();
+      key = (await server.newProject()).api_key;
+      integrationId = await enableAttio(server, key, provider);
+    });
+    after(async () => {
+      await server.close();
+      await provider.close();
+    });
+
+    test('a credential with non-Latin-1 characters or a line break: 400 naming the field, the provider never called', async () => {
+      const { token } = await createSession(server, key, { provider: 'attio' });
+      const before = provider.requests.length;
+      for (const secret of ['good-\u{1F511}-token', 'good-token\r\nx-injected: 1', 'good-\u0100']) {
+        const res = await hubCall(server, token, 'POST', '/hub/accounts', {
+          integration_id: integrationId,
+          credentials: { access_token: secret },
+        });
+        assert.equal(res.status, 400, `${JSON.stringify(secret)}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.statusCode, 400);
+        assert.ok(
+          res.body.errors.some((e: string) => e.startsWith('credentials.access_token:')),
+          JSON.stringify(res.body),
+        );
+      }
+      assert.equal(provider.requests.length, before, 'nothing was sent');
+    });
+
+    test('proxy headers: names that are not tokens and values that are not Latin-1 are 400 naming the header', async () => {
+      const accountId = await connectAttio(server, key, integrationId);
+      for (const headers of [{ 'x-a': '\u{1F511}' }, { 'x-a': 'a\r\nb' }, { 'x a': '1' }, { 'x:a': '1' }]) {
+        const res = await call(server, 'POST', '/unified/proxy', {
+          key,
+          headers: { 'x-account-id': accountId },
+          body: { path: '/people', headers },
+        });
+        assert.equal(res.status, 400, `${JSON.stringify(headers)}: ${JSON.stringify(res.body)}`);
+        assert.ok(
+          res.body.errors.some((e: string) => e.startsWith('body.headers')),
+          JSON.stringify(res.body),
+        );
+      }
+      const ok = await call(server, 'POST', '/unified/proxy', {
+        key,
+        headers: { 'x-account-id': accountId },
+        body: { path: '/people', headers: { 'x-a': 'caf\u00e9' } },
+      });
+      assert.notEqual(ok.status, 400, JSON.stringify(ok.body));
+    });
+  });
+}
