@@ -165,7 +165,21 @@ function bodyBytes(spec: Spec, route: Route, f: Fixtures, providerUrl: string): 
   return Buffer.concat([text.subarray(0, cut), INVALID_UTF8, text.subarray(cut)]);
 }
 
-function materialize(spec: Spec, routes: Route[], f: Fixtures, providerUrl: string): RawRequest {
+function materialize(generated: Spec, routes: Route[], f: Fixtures, providerUrl: string): RawRequest {
+  const spec: Spec = generated.deep
+    ? {
+        ...generated,
+        method: undefined,
+        rawQuery: undefined,
+        credential: 'valid',
+        contentType: 'application/json',
+        framing: 'none',
+        body:
+          generated.body.kind === 'template'
+            ? { ...generated.body, replace: generated.body.replace.slice(0, 1), add: [], invalidUtf8: false }
+            : generated.body,
+      }
+    : generated;
   const known = routes[spec.route];
   const route = known ?? { method: spec.method ?? 'GET', url: `/${'x'.repeat(spec.route % 3)}/:a/*` };
   const method = spec.method ?? route.method;

@@ -42,6 +42,11 @@ export type Body =
     };
 
 export interface Spec {
+  /**
+   * A quarter of the requests are "deep": valid credentials, JSON content type, well-formed HTTP and a
+   * body with at most one field changed, so they get past authentication and into the services.
+   */
+  deep: boolean;
   /** Index into the server's route list; past its end: a made-up path. */
   route: number;
   method: string | undefined;
@@ -438,6 +443,7 @@ const garbageAuth = fc.oneof(
 
 export const specArbitrary = (routeCount: number): fc.Arbitrary<Spec> =>
   fc.record({
+    deep: weighted<boolean>([3, fc.constant(false)], [1, fc.constant(true)]),
     // About one request in twenty goes to a path the server does not have.
     route: fc.nat(Math.ceil(routeCount * 1.05)),
     // Mostly the route's own method; sometimes another one (405, 404).
