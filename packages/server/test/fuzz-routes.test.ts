@@ -17,7 +17,9 @@ import { call, startTestServer, type TestServer } from './support/server.ts';
  * half of them with valid credentials so they reach the services. Never a 5xx, every 4xx in the wire
  * shape, no error logged, and the server healthy afterwards.
  *
- * Reproduce a failure with the seed it prints: FUZZ_SEED=<seed> FUZZ_RUNS=<n> node --import tsx --test …
+ * Reproduce a failure with the command it prints (FUZZ_SEED=<seed> FUZZ_RUNS=<n> node --import tsx --test
+ * test/fuzz-routes.test.ts). FUZZ_SHRINK=1 lets fast-check shrink the failing request (slower, and the
+ * server's state moves on meanwhile); FUZZ_DEBUG=1 prints every request's time, status and answer.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_913);
