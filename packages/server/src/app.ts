@@ -9,6 +9,7 @@ import { type AppContext, createAppContext } from './context.ts';
 import { validationFailed } from './errors.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
+import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors.ts';
 import { API_DESCRIPTION, docsUiOptions } from './http/docs-ui.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
@@ -54,6 +55,8 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
     trustProxy: config.trustProxy,
     // Ids are short and opaque; a proxy's x-request-id is honoured so logs join up across hops.
     requestIdHeader: 'x-request-id',
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON only; without this Fastify would hand text/plain bodies to the schemas as strings.

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends } from './support/backends.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import {
+  connectAttio,
+  createSession,
+  enableAttio,
+  hubCall,
+  startAcceptingProvider,
+} from './support/connect.ts';
+import type { FakeProvider } from './support/fake-provider.ts';
+import { type RawRequest, requestBytes, sendRaw } from './support/raw-http.ts';
+import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -190,6 +199,195 @@ for (const backend of backends()) {
           `${JSON.stringify(body)}: ${JSON.stringify(res.body.errors)}`,
         );
       }
+    });
+  });
+}
+
+/** Findings of test/fuzz-routes.test.ts: requests refused before any route ran, now in the wire shape. */
+for (const backend of backends()) {
+  describe(`requests refused before routing answer in the wire shape (${backend})`, () => {
+    let server: TestServer;
+    let key: string;
+    before(async () => {
+      server = await startTestServer(backend);
+      key = (await server.newProject()).api_key;
+    });
+    after(() => server.close());
+
+    const send = async (req: RawRequest) => {
+      const res = await sendRaw(server.url, requestBytes(new URL(server.url).host, req));
+      return { status: res.status, body: JSON.parse(res.body.toString('utf8')) };
+    };
+    const assertWireShape = (res: { status: number; body: Record<string, unknown> }, status: number) => {
+      assert.equal(res.status, status, JSON.stringify(res.body));
+      assert.equal(res.body.statusCode, status);
+      assert.equal(typeof res.body.message, 'string');
+      assert.match(String(res.body.timestamp), ISO);
+    };
+    const auth: [string, string] = ['authorization', 'Bearer pbk_unused'];
+
+    test("malformed HTTP that Node's parser refuses: control bytes in a header, contradictory framing, a bad request line", async () => {
+      const cases: RawRequest[] = [
+        { method: 'GET', target: '/accounts', headers: [auth, ['cookie', 'a\u0000b']] },
+        { method: 'GET', target: '/accounts', headers: [auth, ['x-x', 'a\u0001b']] },
+        {
+          method: 'POST',
+          target: '/connect_sessions',
+          headers: [auth, ['transfer-encoding', 'chunked']],
+          body: Buffer.from('{}'),
+        },
+        {
+          method: 'POST',
+          target: '/connect_sessions',
+          headers: [auth, ['transfer-encoding', 'chunked']],
+          body: Buffer.from('zz\r\n{}\r\n0\r\n\r\n'),
+          noContentLength: true,
+        },
+        { method: 'GET', target: '/accounts x', headers: [auth] },
+      ];
+      for (const req of cases) assertWireShape(await send(req), 400);
+    });
+
+    test('headers over the size limit are 431', async () => {
+      assertWireShape(
+        await send({ method: 'GET', target: '/accounts', headers: [['x-big', 'x'.repeat(20_000)]] }),
+        431,
+      );
+      assertWireShape(
+        await send({ method: 'GET', target: `/accounts?q=${'x'.repeat(20_000)}`, headers: [] }),
+        431,
+      );
+    });
+
+    test('a path that is not valid percent-encoding is 400, naming the URL', async () => {
+      for (const path of [
+        '/accounts/%E0%A4%A',
+        '/accounts/%',
+        '/hub/connection_attempts/%zz',
+        '/x/%E0%A4%A',
+      ]) {
+        const res = await call(server, 'GET', path, { key });
+        assertWireShape(res, 400);
+        assert.deepEqual(res.body.errors, ['url: invalid percent-encoding'], path);
+      }
+    });
+
+    test('a path parameter longer than the router takes is 414', async () => {
+      for (const path of [
+        `/accounts/${'a'.repeat(101)}`,
+        `/webhook_endpoints/${'a'.repeat(5000)}/rotate_secret`,
+      ]) {
+        const res = await call(server, 'GET', path, { key });
+        assertWireShape(res, 414);
+        assert.deepEqual(res.body.errors, ['url: path parameter too long'], path);
+      }
+      assert.equal((await call(server, 'GET', `/accounts/${'a'.repeat(100)}`, { key })).status, 404);
+    });
+
+    test('OPTIONS on /hub/* without the preflight headers is 400; a real preflight still passes', async () => {
+      const partial: Array<Record<string, string>> = [
+        {},
+        { origin: 'https://app.example' },
+        { 'access-control-request-method': 'POST' },
+      ];
+      for (const headers of partial) {
+        const res = await call(server, 'OPTIONS', '/hub/connection_attempts', { headers });
+        assertWireShape(res, 400);
+        assert.match(res.body.message, /Origin and Access-Control-Request-Method/);
+      }
+      const preflight = await call(server, 'OPTIONS', '/hub/connection_attempts', {
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
+    });
+  });
+}
+
+describe('GET /metrics compares tokens of any encoding without failing', () => {
+  let server: TestServer;
+  const token = 'metrics-token-0123';
+  before(async () => {
+    server = await startTestServer('pglite', { PLUGBOARD_METRICS_TOKEN: token });
+  });
+  after(() => server.close());
+
+  test('a token of the same length in non-ASCII characters is 401, not 500', async () => {
+    const host = new URL(server.url).host;
+    for (const given of ['\xe9'.repeat(token.length), `${token.slice(0, -1)}\xff`, '\xff']) {
+      const raw = await sendRaw(
+        server.url,
+        requestBytes(host, {
+          method: 'GET',
+          target: '/metrics',
+          headers: [['authorization', `Bearer ${given}`]],
+        }),
+      );
+      const body = JSON.parse(raw.body.toString('utf8'));
+      assert.equal(raw.status, 401, JSON.stringify(body));
+      assert.equal(body.statusCode, 401);
+      assert.match(body.timestamp, ISO);
+    }
+    const ok = await call(server, 'GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+  });
+});
+
+for (const backend of backends()) {
+  describe(`values that cannot go into an HTTP header are 400s, not provider outages (${backend})`, () => {
+    let server: TestServer;
+    let provider: FakeProvider;
+    let key: string;
+    let integrationId: string;
+    before(async () => {
+      server = await startTestServer(backend, LOOPBACK_PROVIDERS);
+      provider = await startAcceptingProvider();
+      key = (await server.newProject()).api_key;
+      integrationId = await enableAttio(server, key, provider);
+    });
+    after(async () => {
+      await server.close();
+      await provider.close();
+    });
+
+    test('a credential with non-Latin-1 characters or a line break: 400 naming the field, the provider never called', async () => {
+      const { token } = await createSession(server, key, { provider: 'attio' });
+      const before = provider.requests.length;
+      for (const secret of ['good-\u{1F511}-token', 'good-token\r\nx-injected: 1', 'good-\u0100']) {
+        const res = await hubCall(server, token, 'POST', '/hub/accounts', {
+          integration_id: integrationId,
+          credentials: { access_token: secret },
+        });
+        assert.equal(res.status, 400, `${JSON.stringify(secret)}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.statusCode, 400);
+        assert.ok(
+          res.body.errors.some((e: string) => e.startsWith('credentials.access_token:')),
+          JSON.stringify(res.body),
+        );
+      }
+      assert.equal(provider.requests.length, before, 'nothing was sent');
+    });
+
+    test('proxy headers: names that are not tokens and values that are not Latin-1 are 400 naming the header', async () => {
+      const accountId = await connectAttio(server, key, integrationId);
+      for (const headers of [{ 'x-a': '\u{1F511}' }, { 'x-a': 'a\r\nb' }, { 'x a': '1' }, { 'x:a': '1' }]) {
+        const res = await call(server, 'POST', '/unified/proxy', {
+          key,
+          headers: { 'x-account-id': accountId },
+          body: { path: '/people', headers },
+        });
+        assert.equal(res.status, 400, `${JSON.stringify(headers)}: ${JSON.stringify(res.body)}`);
+        assert.ok(
+          res.body.errors.some((e: string) => e.startsWith('body.headers')),
+          JSON.stringify(res.body),
+        );
+      }
+      const ok = await call(server, 'POST', '/unified/proxy', {
+        key,
+        headers: { 'x-account-id': accountId },
+        body: { path: '/people', headers: { 'x-a': 'caf\u00e9' } },
+      });
+      assert.notEqual(ok.status, 400, JSON.stringify(ok.body));
     });
   });
 }

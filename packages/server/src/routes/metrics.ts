@@ -1,11 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { unauthorized } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
-const sameSecret = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/**
+ * Constant-time comparison of equal-length digests: comparing the strings' bytes directly throws when
+ * equal-length strings differ in UTF-8 length (a header of Latin-1 characters), which was a 500.
+ */
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 /**
  * Counts every answered request by route template (never by raw URL: ids and tokens stay out of

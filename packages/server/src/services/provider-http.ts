@@ -1,6 +1,6 @@
 import type { AuthMethod } from '../connectors/schema.ts';
 import { fillTemplate } from '../connectors/schema.ts';
-import { DomainError } from '../errors.ts';
+import { DomainError, validationFailed } from '../errors.ts';
 import { BlockedAddressError, InvalidUrlError } from '../outbound/address-policy.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 
@@ -29,7 +29,9 @@ export function buildProviderRequest(
   const url = providerUrl(base + (path.startsWith('/') || path === '' ? path : `/${path}`));
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [name, template] of Object.entries(auth.apply.headers ?? {})) {
-    headers[name.toLowerCase()] = fillTemplate(template, values);
+    const value = fillTemplate(template, values);
+    if (!isHeaderValue(value)) throw unsendableCredential(template);
+    headers[name.toLowerCase()] = value;
   }
   for (const [name, template] of Object.entries(auth.apply.query ?? {})) {
     url.searchParams.set(name, fillTemplate(template, values));
@@ -55,6 +57,21 @@ export function providerUrl(url: string): URL {
       "The account's settings (or the auth config's URLs) do not make a valid provider URL; fix them or reconnect the account.",
     );
   }
+}
+
+/** What an HTTP header value may hold: Latin-1 text without line breaks or NUL (fetch refuses the rest). */
+export function isHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
+}
+
+/** A credential typed with characters no header can carry is the caller's to fix, not a provider outage. */
+function unsendableCredential(template: string): DomainError {
+  const fields = [...template.matchAll(/\{\{\s*([\w.-]+)\s*\}\}/g)].map((m) => m[1]);
+  const named = fields.length ? fields : ['credentials'];
+  return validationFailed(
+    `The credential ${named.map((f) => `"${f}"`).join(', ')} contains characters that cannot be sent in an HTTP header (line breaks, NUL or non-Latin-1 characters): check the value that was pasted.`,
+    named.map((f) => `credentials.${f}: contains characters that cannot be sent in an HTTP header`),
+  );
 }
 
 export interface ProviderResponse {

@@ -25,6 +25,9 @@ export interface TestServer {
   dispatcher?: Dispatcher;
   /** Every log line the server wrote, raw. */
   logs(): string;
+  /** A mark in the log, and what was written after it: cheap when logs() would be megabytes. */
+  logMark(): number;
+  logsSince(mark: number): string;
   newProject(name?: string): Promise<CreatedProject>;
   close(): Promise<void>;
 }
@@ -78,6 +81,8 @@ export async function startTestServer(
     catalogue,
     dispatcher,
     logs: () => chunks.join(''),
+    logMark: () => chunks.length,
+    logsSince: (mark) => chunks.slice(mark).join(''),
     newProject: (name = 'Test project') => createProject(database.db, { name }),
     close: async () => {
       await dispatcher?.stop();

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.ts';
+import { validationFailed } from '../../errors.ts';
 import { hubSessionAuth } from '../../http/hub-session-auth.ts';
 import { hubAccountRoutes } from './accounts.ts';
 import { hubAttemptRoutes } from './connection-attempts.ts';
@@ -12,6 +13,16 @@ import { hubConnectorRoutes } from './connectors.ts';
  */
 export const hubRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
   const origins = ctx.config.hubAllowedOrigins;
+  // The CORS plugin refuses an OPTIONS that is not a real preflight with a text/plain 400; this
+  // refuses it first, in the wire shape, saying what is missing.
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'OPTIONS') return;
+    if (!request.headers.origin || !request.headers['access-control-request-method'])
+      throw validationFailed(
+        'OPTIONS on /hub/* is a CORS preflight: send Origin and Access-Control-Request-Method.',
+        ['headers: origin and access-control-request-method are required'],
+      );
+  });
   await app.register(cors, {
     origin: origins.includes('*') ? true : origins,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
