@@ -31,6 +31,10 @@ import {
 import { sendTestEvent } from '../services/webhook-test-event.ts';
 
 /** Beyond the reference: the project's webhook endpoints, their secrets and their delivery log. */
+const testEventResult = z
+  .object({ event_id: z.string(), delivery_id: z.string() })
+  .meta({ examples: [{ event_id: 'evt_2Hq5sV0aJd8fWkXy', delivery_id: 'whd_9fKqL2mNpR4tVxZa' }] });
+
 export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
   app.addHook('onRequest', projectAuth(ctx));
   const deps = { db: ctx.db, vault: ctx.vault, config: ctx.config.webhooks };
@@ -180,7 +184,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
       schema: {
         ...byId,
         summary: 'Send a webhook.test event to this endpoint only',
-        response: { 202: z.object({ event_id: z.string(), delivery_id: z.string() }), ...errorResponses },
+        response: { 202: testEventResult, ...errorResponses },
+        responseDocs: {
+          202: 'The test event is queued for this endpoint alone; its delivery appears in the delivery log',
+        },
       },
     },
     async (request, reply) =>
