@@ -10,7 +10,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type AppContext, createAppContext } from './context.ts';
 import { validationFailed } from './errors.ts';
@@ -20,6 +19,7 @@ import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
 import { loggerOptions } from './http/logging.ts';
+import { connectRedis } from './http/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
@@ -80,10 +80,8 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   registerErrorHandling(app);
   if (!deps.outbound) app.addHook('onClose', () => ctx.outbound.close());
 
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
-    : undefined;
-  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
   app.decorate(
     'authThrottle',
     new AuthThrottle(redis ? redisFailureStore(redis) : memoryFailureStore(), config.authFailures, (err) =>
@@ -97,7 +95,9 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
     // After authentication: failed attempts are throttled by the auth hooks before any lookup, so these
     // buckets only ever hold checked identities and cannot be multiplied with made-up keys.
     hook: 'preHandler',
-    ...(redis ? { redis, nameSpace: 'plugboard-rl:' } : {}),
+    // During a Redis outage requests are served without the shared limit (the outage is logged) rather
+    // than refused: the limit protects the service, and refusing everything would be the bigger outage.
+    ...(redis ? { redis, nameSpace: 'plugboard-rl:', skipOnError: true } : {}),
     // One bucket per valid API key (hashed: the key itself must not sit in memory or Redis), per hub
     // session, else per client address.
     keyGenerator: (request) => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultDataDir } from './install-paths.ts';
 import { CONFIGURABLE_RANGES } from './outbound/address-policy.ts';
 
 /**
@@ -88,12 +89,14 @@ const rangeList = z
 const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:4000'),
+  // Defaults to http://localhost:$PORT, below.
+  PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
     .optional(),
-  PLUGBOARD_DATA_DIR: z.string().min(1).default('./.plugboard'),
+  // Defaults to .plugboard at the root of the Plugboard checkout, else in the working directory.
+  PLUGBOARD_DATA_DIR: z.string().min(1).optional(),
   PLUGBOARD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
   REDIS_URL: z
     .string()
@@ -154,9 +157,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     host: e.HOST,
     port: e.PORT,
-    publicUrl: e.PLUGBOARD_PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: (e.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
-    dataDir: path.resolve(e.PLUGBOARD_DATA_DIR),
+    dataDir: e.PLUGBOARD_DATA_DIR ? path.resolve(e.PLUGBOARD_DATA_DIR) : defaultDataDir(),
     rateLimitPerMinute: e.PLUGBOARD_RATE_LIMIT_PER_MINUTE,
     redisUrl: e.REDIS_URL,
     bootstrapApiKey: e.PLUGBOARD_BOOTSTRAP_API_KEY,

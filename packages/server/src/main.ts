@@ -1,8 +1,11 @@
 import { buildCli } from './cli/commands.ts';
 import { ConfigError } from './config.ts';
+import { CatalogueError } from './connectors/catalogue.ts';
 import { VaultError } from './crypto/vault.ts';
 import { DataDirInUseError } from './db/data-dir-lock.ts';
+import { DatabaseUnreachableError } from './db/database.ts';
 import { DomainError } from './errors.ts';
+import { RedisUnreachableError } from './http/redis.ts';
 
 // CLI entry point: known failures print one clear line; anything else prints its stack.
 buildCli()
@@ -11,7 +14,10 @@ buildCli()
     const errno = err as (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
     if (
       err instanceof ConfigError ||
+      err instanceof CatalogueError ||
       err instanceof DataDirInUseError ||
+      err instanceof DatabaseUnreachableError ||
+      err instanceof RedisUnreachableError ||
       err instanceof DomainError ||
       err instanceof VaultError
     ) {

@@ -19,8 +19,10 @@ export interface RunningServer {
 }
 
 /**
- * Opens the database, applies migrations, creates the default project on first start, and listens.
- * `onBootstrapKey` receives the default project's new key so the caller can show it, once.
+ * Opens the database, applies migrations, listens, and creates the default project on first start.
+ * `onBootstrapKey` receives the default project's new key so the caller can show it, once. The project
+ * is created only once the server listens: a start that fails (port taken, Redis down…) leaves no
+ * project behind, so the next start creates it and shows its key, instead of a key nobody saw.
  */
 export async function startServer(
   config: Config,
@@ -35,12 +37,6 @@ export async function startServer(
   });
   try {
     await migrateToLatest(database.db);
-    const created = await bootstrapDefaultProject(
-      database.db,
-      config.bootstrapApiKey,
-      config.sandbox ? (tx, projectId) => enableSandbox(tx, projectId, catalogue) : undefined,
-    );
-    if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const masterKey = resolveMasterKey(config);
     const vault = await openVault(database.db, masterKey.key);
     const metrics = createMetrics(database.db);
@@ -73,6 +69,12 @@ export async function startServer(
       await dispatcher?.stop();
     });
     await app.listen({ host: config.host, port: config.port });
+    const created = await bootstrapDefaultProject(
+      database.db,
+      config.bootstrapApiKey,
+      config.sandbox ? (tx, projectId) => enableSandbox(tx, projectId, catalogue) : undefined,
+    );
+    if (created) onBootstrapKey({ ...created, chosen: config.bootstrapApiKey !== undefined });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     return {

@@ -3,58 +3,28 @@ import { loadConfig } from '../config.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault, VaultError } from '../crypto/vault.ts';
 import { migrateToLatest } from '../db/database.ts';
-import { startServer } from '../server.ts';
+import { PACKAGE_VERSION } from '../install-paths.ts';
 import { type RotationResult, rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
+import { accountCommands } from './accounts.ts';
 import { connectorCommands } from './connectors.ts';
 import { integrationCommands } from './integrations.ts';
-import { positiveInt, print, withDatabase } from './shared.ts';
+import { runServe } from './serve.ts';
+import { sessionCommands } from './sessions.ts';
+import { PROJECT_OPTION, positiveInt, print, resolveProject, withDatabase } from './shared.ts';
 import { runWorker } from './worker.ts';
 
 export function buildCli(env: Record<string, string | undefined> = process.env): Command {
   const program = new Command('plugboard')
     .description('Plugboard: self-hostable connect sessions, wire-compatible with StackOne')
+    .version(PACKAGE_VERSION, '-V, --version', 'print the version')
     .showHelpAfterError();
   const config = () => loadConfig(env);
 
   program
     .command('serve', { isDefault: true })
     .description('run the HTTP API (migrates the database and creates a default project on first start)')
-    .action(async () => {
-      const cfg = config();
-      const server = await startServer(cfg, ({ project_id, api_key, chosen }) => {
-        const lines = chosen
-          ? [`Created the default project ${project_id} with the key from PLUGBOARD_BOOTSTRAP_API_KEY.`]
-          : [
-              `Created the default project ${project_id}. Its API key is shown this once, store it now:`,
-              '',
-              `    ${api_key}`,
-              '',
-              'Use it as the HTTP Basic username (empty password) or as a Bearer token.',
-            ];
-        process.stdout.write(`\n${lines.join('\n')}\n\n`);
-      });
-      server.app.log.info(
-        `Plugboard listening on ${server.url} (database: ${server.database.kind}), public URL ${cfg.publicUrl}`,
-      );
-      let closing = false;
-      const shutdown = (signal: string) => {
-        if (closing) return;
-        closing = true;
-        server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-        // Hard stop if something hangs, so an orchestrator never waits forever.
-        setTimeout(() => process.exit(1), 10_000).unref();
-        server.close().then(
-          () => process.exit(0),
-          (err) => {
-            server.app.log.error({ err }, 'error during shutdown');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
-    });
+    .action(async () => runServe(config()));
 
   program
     .command('worker')
@@ -67,8 +37,14 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
     .command('migrate')
     .description('apply pending database migrations and exit')
     .action(async () => {
-      const applied = await withDatabase(config(), 'plugboard migrate', (h) => migrateToLatest(h.db));
-      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
+      const applied = await withDatabase(config(), 'plugboard migrate', (h) => migrateToLatest(h.db), {
+        migrate: false,
+      });
+      process.stdout.write(
+        applied.length
+          ? `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.join(', ')}\n`
+          : 'Database is up to date.\n',
+      );
     });
 
   const projects = program.command('projects').description('manage projects');
@@ -104,12 +80,12 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
   keys
     .command('create')
     .description('create an API key for a project (printed once)')
-    .requiredOption('--project <project_id>', 'project id')
+    .option(...PROJECT_OPTION)
     .option('--name <name>', 'a label to recognise the key by')
     .option('--json', 'print JSON')
-    .action(async (opts: { project: string; name?: string; json?: boolean }) => {
-      const { key, info } = await withDatabase(config(), 'plugboard keys create', (h) =>
-        createApiKey(h.db, opts.project, opts.name ?? null),
+    .action(async (opts: { project?: string; name?: string; json?: boolean }) => {
+      const { key, info } = await withDatabase(config(), 'plugboard keys create', async (h) =>
+        createApiKey(h.db, (await resolveProject(h.db, opts.project)).projectId, opts.name ?? null),
       );
       print(
         { ...info, api_key: key },
@@ -120,11 +96,11 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
   keys
     .command('list')
     .description("list a project's API keys (hints only; keys are never stored)")
-    .requiredOption('--project <project_id>', 'project id')
+    .option(...PROJECT_OPTION)
     .option('--json', 'print JSON')
-    .action(async (opts: { project: string; json?: boolean }) => {
-      const rows = await withDatabase(config(), 'plugboard keys list', (h) =>
-        listApiKeys(h.db, opts.project),
+    .action(async (opts: { project?: string; json?: boolean }) => {
+      const rows = await withDatabase(config(), 'plugboard keys list', async (h) =>
+        listApiKeys(h.db, (await resolveProject(h.db, opts.project)).projectId),
       );
       print(rows, !!opts.json, () =>
         rows
@@ -146,7 +122,9 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
     });
 
   program.addCommand(integrationCommands(config));
-  program.addCommand(connectorCommands());
+  program.addCommand(sessionCommands(config));
+  program.addCommand(accountCommands(config));
+  program.addCommand(connectorCommands(config));
 
   program
     .command('rotate-key')

@@ -1,13 +1,42 @@
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Config } from '../config.ts';
 import { checkConnectorFile } from '../connectors/catalogue.ts';
+import { loadConfiguredCatalogue } from '../sandbox/setup.ts';
+import { CATEGORIES, type Category } from '../schemas/common.ts';
+import { print } from './shared.ts';
 
-/**
- * `plugboard connectors lint FILE...`: the catalogue's own checks, for one file at a time, before a
- * server refuses to start on it. One line per problem: "<file>: <path in the file>: <what to fix>".
- */
-export function connectorCommands(): Command {
-  const connectors = new Command('connectors').description('work on connector files (connectors/*.json)');
+const category = (value: string): Category => {
+  if ((CATEGORIES as readonly string[]).includes(value)) return value as Category;
+  throw new InvalidArgumentError(`must be one of: ${CATEGORIES.join(', ')}`);
+};
+
+/** `plugboard connectors list|lint`: the connector catalogue (connectors/*.json); no database. */
+export function connectorCommands(config: () => Config): Command {
+  const connectors = new Command('connectors').description(
+    'the connector catalogue: list it, or check connector files (connectors/*.json)',
+  );
+  connectors
+    .command('list')
+    .description('list the connectors: key (for --connector and --provider), name and categories')
+    .option('--category <category>', `only this category (${CATEGORIES.join(', ')})`, category)
+    .option('--json', 'print JSON')
+    .action((flags: { category?: Category; json?: boolean }) => {
+      const rows = loadConfiguredCatalogue(config())
+        .list()
+        .filter((c) => !flags.category || c.categories.includes(flags.category))
+        .map((c) => ({ key: c.key, name: c.name, categories: [...c.categories] }));
+      print(rows, !!flags.json, () =>
+        rows.length
+          ? rows.map((c) => `${c.key}\t${c.name}\t${c.categories.join(', ')}`).join('\n')
+          : `No connectors in category ${flags.category}.`,
+      );
+    });
+
+  /**
+   * The catalogue's own checks, for one file at a time, before a server refuses to start on it. One
+   * line per problem: "<file>: <path in the file>: <what to fix>".
+   */
   connectors
     .command('lint')
     .description('check connector files against the schema (docs/connectors.md); exits 1 on any problem')

@@ -2,24 +2,22 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
-import { resolveMasterKey } from '../crypto/master-key.ts';
-import { openVault } from '../crypto/vault.ts';
-import { validationFailed } from '../errors.ts';
-import { providerPolicy } from '../outbound/address-policy.ts';
-import { loadConfiguredCatalogue } from '../sandbox/setup.ts';
+import type { Db } from '../db/database.ts';
+import { notFound, validationFailed } from '../errors.ts';
 import { type AuthConfig, authConfigCreate, authConfigUpdate } from '../schemas/auth-configs.ts';
 import {
   createIntegration,
   deleteIntegration,
   type IntegrationDeps,
   listIntegrations,
+  projectOfIntegration,
   updateIntegration,
 } from '../services/integrations.ts';
 import { type ProjectContext, projectContext } from '../services/tenancy.ts';
-import { print, withDatabase } from './shared.ts';
+import { PROJECT_OPTION, print, resolveProject, serviceDeps, withDatabase } from './shared.ts';
 
 interface IntegrationFlags {
-  project: string;
+  project?: string;
   connector?: string;
   name?: string;
   authMethod?: string;
@@ -40,7 +38,7 @@ interface IntegrationFlags {
 /** Options shared by create and update, named after the API's fields. */
 function withIntegrationOptions(command: Command): Command {
   return command
-    .requiredOption('--project <project_id>', 'project id')
+    .option(...PROJECT_OPTION)
     .option('--name <name>', 'display name (the connector name by default)')
     .option('--auth-method <key>', "which of the connector's auth methods to offer")
     .addOption(new Option('--environment <env>').choices(['production', 'staging', 'development', 'test']))
@@ -107,20 +105,21 @@ const describe = (a: AuthConfig) =>
 export function integrationCommands(config: () => Config): Command {
   const run = <T>(
     purpose: string,
-    projectId: string,
+    findProject: (db: Db) => Promise<ProjectContext>,
     fn: (deps: IntegrationDeps, project: ProjectContext) => Promise<T>,
   ) => {
     const cfg = config();
-    return withDatabase(cfg, purpose, async ({ db }) => {
-      const deps = {
-        db,
-        vault: await openVault(db, resolveMasterKey(cfg).key),
-        catalogue: loadConfiguredCatalogue(cfg),
-        publicUrl: cfg.publicUrl,
-        outbound: { policy: providerPolicy(cfg.providerAllowedRanges) },
-      };
-      return fn(deps, await projectContext(db, projectId));
-    });
+    return withDatabase(cfg, purpose, async ({ db }) =>
+      fn(await serviceDeps(cfg, db), await findProject(db)),
+    );
+  };
+  const inProject = (projectId: string | undefined) => (db: Db) => resolveProject(db, projectId);
+  // An integration id names its project: update and delete need no --project (given, it must match).
+  const ofIntegration = (id: string, projectId: string | undefined) => async (db: Db) => {
+    if (projectId !== undefined) return projectContext(db, projectId);
+    const owner = await projectOfIntegration(db, id);
+    if (!owner) throw notFound(`Auth config ${id}`);
+    return projectContext(db, owner);
   };
 
   const integrations = new Command('integrations').description(
@@ -134,7 +133,7 @@ export function integrationCommands(config: () => Config): Command {
       .requiredOption('--connector <key>', 'connector key, e.g. bamboohr (GET /connectors/meta lists them)'),
   ).action(async (flags: IntegrationFlags) => {
     const body = parse(authConfigCreate, bodyFrom(flags));
-    const created = await run('plugboard integrations create', flags.project, (deps, project) =>
+    const created = await run('plugboard integrations create', inProject(flags.project), (deps, project) =>
       createIntegration(deps, project, body),
     );
     print(created, !!flags.json, () => `Integration created: ${describe(created)}`);
@@ -145,8 +144,10 @@ export function integrationCommands(config: () => Config): Command {
   ).action(async (id: string, flags: IntegrationFlags) => {
     const { connector_key: _ignored, ...body } = bodyFrom(flags);
     const patch = parse(authConfigUpdate, body);
-    const updated = await run('plugboard integrations update', flags.project, (deps, project) =>
-      updateIntegration(deps, project, id, patch),
+    const updated = await run(
+      'plugboard integrations update',
+      ofIntegration(id, flags.project),
+      (deps, project) => updateIntegration(deps, project, id, patch),
     );
     print(updated, !!flags.json, () => `Integration updated: ${describe(updated)}`);
   });
@@ -154,10 +155,10 @@ export function integrationCommands(config: () => Config): Command {
   integrations
     .command('list')
     .description("list a project's integrations")
-    .requiredOption('--project <project_id>', 'project id')
+    .option(...PROJECT_OPTION)
     .option('--json', 'print JSON')
-    .action(async (flags: { project: string; json?: boolean }) => {
-      const { data } = await run('plugboard integrations list', flags.project, (deps, project) =>
+    .action(async (flags: { project?: string; json?: boolean }) => {
+      const { data } = await run('plugboard integrations list', inProject(flags.project), (deps, project) =>
         listIntegrations(deps, project, { page: 1, page_size: 1000 }),
       );
       print(data, !!flags.json, () => (data.length ? data.map(describe).join('\n') : 'No integrations.'));
@@ -167,11 +168,13 @@ export function integrationCommands(config: () => Config): Command {
     .command('delete')
     .description('delete an integration no linked account uses')
     .argument('<id>', 'integration id')
-    .requiredOption('--project <project_id>', 'project id')
+    .option('--project <project_id>', 'project id (optional: the integration id names its project)')
     .option('--json', 'print JSON')
-    .action(async (id: string, flags: { project: string; json?: boolean }) => {
-      const deleted = await run('plugboard integrations delete', flags.project, (deps, project) =>
-        deleteIntegration(deps, project, id),
+    .action(async (id: string, flags: { project?: string; json?: boolean }) => {
+      const deleted = await run(
+        'plugboard integrations delete',
+        ofIntegration(id, flags.project),
+        (deps, project) => deleteIntegration(deps, project, id),
       );
       print(deleted, !!flags.json, () => `Integration ${deleted.id} deleted.`);
     });

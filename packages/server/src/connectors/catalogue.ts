@@ -1,14 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { CONNECTORS_DIR } from '../install-paths.ts';
 import { type Connector, connectorSchema } from './schema.ts';
 
-/** connectors/ at the repository root. */
-export const DEFAULT_CONNECTORS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../connectors',
-);
+/** connectors/ at the repository root (in an installed package, the copy its build shipped). */
+export const DEFAULT_CONNECTORS_DIR = CONNECTORS_DIR;
 
 /** A connector file is unreadable or breaks the schema. `problems` holds one "<path>: <problem>" line each. */
 export class CatalogueError extends Error {

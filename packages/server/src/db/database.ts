@@ -40,16 +40,44 @@ const oneConnection = new WeakSet<Db>();
  */
 export const holdsOneConnection = (db: Db): boolean => oneConnection.has(db);
 
+/** PostgreSQL did not answer at start-up; the message names the server (never the password) and the fix. */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+}
+
+/** Connects once, with a time limit, so a wrong DATABASE_URL fails at start-up in one readable line. */
+async function probePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    let where = 'the server in DATABASE_URL';
+    try {
+      const u = new URL(url);
+      where = `${u.hostname}:${u.port || '5432'}${u.pathname.length > 1 ? u.pathname : ''}`;
+    } catch {
+      // Unparseable here, but pg accepted it: keep the generic wording.
+    }
+    // Happy-eyeballs failures are AggregateErrors with an empty message but a code.
+    const reason = e.message || e.code || String(err);
+    throw new DatabaseUnreachableError(
+      `cannot connect to PostgreSQL at ${where} (${reason}). Check DATABASE_URL and that PostgreSQL is running and reachable.`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
+    await probePostgres(options.databaseUrl);
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // An idle connection dropped by the server (restart, failover, pg_terminate_backend) is an 'error'
     // event on the pool, which would crash the process if unhandled. The pool has already discarded
     // that connection and opens a new one on the next query, so there is nothing else to do.
     pool.on('error', () => {});
-    // Fail at start-up with the driver's message rather than on the first request.
-    const client = await pool.connect();
-    client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -1,17 +1,13 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DomainError } from '../errors.ts';
+import { HUB_BUNDLE_PATH } from '../install-paths.ts';
 
 /** The hub element's production bundle, built by `npm run build` (packages/hub). */
-export const HUB_BUNDLE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../hub/dist/plugboard-hub.js',
-);
+export const HUB_BUNDLE = HUB_BUNDLE_PATH;
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

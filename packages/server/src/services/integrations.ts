@@ -269,6 +269,20 @@ export async function findIntegration(
     .executeTakeFirst();
 }
 
+/**
+ * The project an integration belongs to, for operator tools that name an integration by id alone;
+ * undefined for an unknown id (or one that is not a UUID, which no integration has).
+ */
+export async function projectOfIntegration(db: Db, id: string): Promise<string | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const row = await db
+    .selectFrom('integrations')
+    .select('project_id')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.project_id;
+}
+
 /** The decrypted OAuth client of an integration (for the OAuth flows), else the connector's built-in one. */
 export async function oauthClientOf(
   vault: Vault,

@@ -39,17 +39,13 @@ export function runCli(
 const servers: ChildProcess[] = [];
 
 /**
- * Starts `plugboard serve` on a free port (or the one given, e.g. to build PLUGBOARD_PUBLIC_URL from it)
- * and waits until /health/live answers (or the process dies).
+ * Starts `plugboard serve` on a free port and waits until it has finished starting: /health/live answers
+ * and the start-up line (logged after the first-start key is printed) is out.
  */
-export async function serveCli(
-  dataDir: string,
-  extra: Record<string, string> = {},
-  options: { port?: number } = {},
-) {
-  const port = options.port ?? (await freePort());
+export async function serveCli(dataDir: string, extra: Record<string, string> = {}) {
+  const port = await freePort();
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: cliEnv(dataDir, { HOST: '127.0.0.1', PORT: String(port), ...extra }),
+    env: cliEnv(dataDir, { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...extra }),
     cwd: serverDir,
   });
   servers.push(child);
@@ -64,12 +60,15 @@ export async function serveCli(
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`);
-    if (attempt === 600) throw new Error(`serve did not answer /health/live within a minute:\n${output}`);
+    if (attempt === 600)
+      throw new Error(
+        `serve did not finish starting (/health/live and its "Plugboard listening on" line, logged at LOG_LEVEL info) within a minute:\n${output}`,
+      );
     const up = await fetch(`${url}/health/live`).then(
       (r) => r.ok,
       () => false,
     );
-    if (up) break;
+    if (up && output.includes('Plugboard listening on')) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, child, exited, output: () => output };

@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import type { Config } from '../config.ts';
+import type { LinkedAccount } from '../schemas/accounts.ts';
+import { listAccounts } from '../services/accounts.ts';
+import { PROJECT_OPTION, print, resolveProject, serviceDeps, withDatabase } from './shared.ts';
+
+const PAGE_SIZE = 1000;
+
+/** `plugboard accounts list`: a project's linked accounts, as GET /accounts returns them (no secrets). */
+export function accountCommands(config: () => Config): Command {
+  const accounts = new Command('accounts').description('linked accounts (what end customers connected)');
+  accounts
+    .command('list')
+    .description("list a project's linked accounts, oldest first")
+    .option(...PROJECT_OPTION)
+    .option('--owner-id <id>', 'only this end customer (origin_owner_id)')
+    .option('--provider <key>', 'only this connector')
+    .option('--json', 'print JSON (the objects GET /accounts returns)')
+    .action(async (flags: { project?: string; ownerId?: string; provider?: string; json?: boolean }) => {
+      const cfg = config();
+      const rows = await withDatabase(cfg, 'plugboard accounts list', async ({ db }) => {
+        const deps = await serviceDeps(cfg, db);
+        const project = await resolveProject(db, flags.project);
+        const all: LinkedAccount[] = [];
+        for (let page = 1; ; page++) {
+          const batch = await listAccounts(deps, project, {
+            origin_owner_id: flags.ownerId,
+            provider: flags.provider,
+            page,
+            page_size: PAGE_SIZE,
+          });
+          all.push(...batch);
+          if (batch.length < PAGE_SIZE) return all;
+        }
+      });
+      print(rows, !!flags.json, () =>
+        rows.length
+          ? rows
+              .map((a) =>
+                [a.id, a.provider, a.status, a.origin_owner_id, a.origin_owner_name, a.created_at].join('\t'),
+              )
+              .join('\n')
+          : 'No linked accounts.',
+      );
+    });
+  return accounts;
+}
