@@ -65,10 +65,17 @@ export class HubError extends Error {
 }
 
 export class HubClient {
+  /** The hub's language: connector names and forms are asked for in it (English needs no parameter). */
+  lang = 'en';
+
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
   ) {}
+
+  private langQuery() {
+    return this.lang === 'en' ? '' : `?lang=${encodeURIComponent(this.lang)}`;
+  }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
@@ -109,11 +116,14 @@ export class HubClient {
   connectors() {
     return this.request<{ integrations: HubIntegration[]; external_trigger_token?: string }>(
       'GET',
-      '/hub/connectors',
+      `/hub/connectors${this.langQuery()}`,
     );
   }
   connector(integrationId: string) {
-    return this.request<HubConnectorConfig>('GET', `/hub/connectors/${encodeURIComponent(integrationId)}`);
+    return this.request<HubConnectorConfig>(
+      'GET',
+      `/hub/connectors/${encodeURIComponent(integrationId)}${this.langQuery()}`,
+    );
   }
   account(id: string) {
     return this.request<HubAccount>('GET', `/hub/accounts/${encodeURIComponent(id)}`);

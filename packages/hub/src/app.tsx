@@ -11,7 +11,11 @@ import type { MessageKey } from './i18n/en.ts';
 import type { Translate } from './i18n/index.ts';
 import { runOAuthPopup } from './oauth-popup.ts';
 
-export type Notify = (type: 'success' | 'close', detail?: { id: string; provider: string }) => void;
+/** 'closeable': a Close nobody else could act on (a plain tab without a return URL). */
+export type Notify = (
+  type: 'success' | 'close',
+  detail?: { id: string; provider: string },
+) => 'done' | 'closeable';
 
 type Step =
   | { kind: 'loading' }
@@ -19,8 +23,17 @@ type Step =
   | { kind: 'form'; integration: HubIntegration; config: HubConnectorConfig['config'] }
   | { kind: 'connecting'; name: string }
   | { kind: 'success'; name: string }
-  | { kind: 'error'; name: string; message: string; providerResponse?: string; retry?: () => void }
-  | { kind: 'fatal'; message: string };
+  | {
+      kind: 'error';
+      name: string;
+      message: string;
+      /** What the provider answered, or, when it could not be reached, what went wrong on the way. */
+      providerResponse?: string;
+      unreachable?: boolean;
+      retry?: () => void;
+    }
+  | { kind: 'fatal'; message: string }
+  | { kind: 'closed' };
 
 interface Props {
   client: HubClient;
@@ -83,6 +96,10 @@ export function App({ client, t, notify }: Props) {
     })().catch(fail);
   }, [client]);
 
+  const close = () => {
+    if (notify('close') === 'closeable') setStep({ kind: 'closed' });
+  };
+
   const submit = async (integration: HubIntegration, credentials: Record<string, string>) => {
     setStep({ kind: 'connecting', name: integration.name });
     try {
@@ -96,11 +113,24 @@ export function App({ client, t, notify }: Props) {
       });
     } catch (err) {
       if (err instanceof HubError && err.status === 401) return fail(err);
+      // 502/504: the provider could not be reached, timed out or failed; not a refusal of the
+      // credentials, so its "answer" is really a network error or an outage page.
+      const unreachable = err instanceof HubError && (err.status === 502 || err.status === 504);
+      const detail = err instanceof HubError ? [err.message, err.providerResponse].filter(Boolean) : [];
       setStep({
         kind: 'error',
         name: integration.name,
-        message: err instanceof HubError && err.status !== 0 ? err.message : t('error.network'),
-        providerResponse: err instanceof HubError ? err.providerResponse : undefined,
+        message: unreachable
+          ? t('error.unreachable', { name: integration.name })
+          : err instanceof HubError && err.status !== 0
+            ? err.message
+            : t('error.network'),
+        providerResponse: unreachable
+          ? detail.join('\n')
+          : err instanceof HubError
+            ? err.providerResponse
+            : undefined,
+        unreachable,
         retry: () => openForm(integration),
       });
     }
@@ -175,7 +205,7 @@ export function App({ client, t, notify }: Props) {
           </h1>
           <p role="status">{t('success.body', { name: step.name })}</p>
           <div class="actions">
-            <button type="button" class="primary" onClick={() => notify('close')}>
+            <button type="button" class="primary" onClick={close}>
               {t('success.close')}
             </button>
           </div>
@@ -190,19 +220,26 @@ export function App({ client, t, notify }: Props) {
             <p>{step.message}</p>
             {step.providerResponse ? (
               <>
-                <p>{t('error.provider', { name: step.name })}</p>
+                <p>{step.unreachable ? t('error.detail') : t('error.provider', { name: step.name })}</p>
                 <pre class="provider">{step.providerResponse}</pre>
               </>
             ) : null}
           </div>
           <div class="actions">
-            <button type="button" class="secondary" onClick={() => notify('close')}>
+            <button type="button" class="secondary" onClick={close}>
               {t('success.close')}
             </button>
             <button type="button" class="primary" onClick={step.retry}>
               {t('error.retry')}
             </button>
           </div>
+        </div>
+      )}
+      {step.kind === 'closed' && (
+        <div role="status">
+          <h1 ref={heading} tabIndex={-1}>
+            {t('closed.body')}
+          </h1>
         </div>
       )}
       {step.kind === 'fatal' && (
@@ -214,7 +251,7 @@ export function App({ client, t, notify }: Props) {
             {step.message}
           </p>
           <div class="actions">
-            <button type="button" class="secondary" onClick={() => notify('close')}>
+            <button type="button" class="secondary" onClick={close}>
               {t('success.close')}
             </button>
           </div>

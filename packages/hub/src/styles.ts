@@ -32,7 +32,12 @@ export const styles = `
   padding: 24px; max-width: 480px; margin: 0 auto; box-sizing: border-box; line-height: 1.45; }
 h1 { font-size: 1.25rem; margin: 0 0 16px; outline: none; display: flex; align-items: center; gap: 10px; }
 h1 img { width: 32px; height: 32px; border-radius: 6px; }
-.tools { display: flex; gap: 8px; margin-bottom: 12px; }
+/* The search box keeps room for its placeholder in every language; the category filter wraps below it
+   on narrow screens instead of squeezing it. */
+.tools { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 12px; }
+.tools input { flex: 1 1 15rem; min-width: 0; }
+.tools select { flex: 1 1 auto; width: auto; max-width: 100%; }
+@media (max-width: 420px) { .hub { padding: 16px; } }
 input, select, textarea { font: inherit; color: var(--pb-fg); background: var(--pb-bg); border: 1px solid var(--pb-border);
   border-radius: calc(var(--pb-radius) * 0.6); padding: 8px 10px; width: 100%; box-sizing: border-box; }
 input[readonly] { background: var(--pb-surface); }

@@ -3,22 +3,18 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
 import { type AppContext, createAppContext } from './context.ts';
 import { validationFailed } from './errors.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
+import { API_DESCRIPTION, docsUiOptions } from './http/docs-ui.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
 import { loggerOptions } from './http/logging.ts';
+import { createOpenApiTransforms } from './http/openapi.ts';
 import { connectRedis } from './http/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -30,6 +26,7 @@ import { connectorsMetaRoutes } from './routes/connectors-meta.ts';
 import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
+import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { proxyRoutes } from './routes/proxy.ts';
@@ -120,19 +117,24 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
       info: {
         title: 'Plugboard API',
         version: '0.1.0',
-        description: 'Connect sessions, linked accounts and the hub protocol, wire-compatible with StackOne.',
+        description: API_DESCRIPTION,
       },
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic', description: 'API key as username, empty password' },
           bearer: { type: 'http', scheme: 'bearer', description: 'API key as bearer token' },
+          hubSession: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-hub-session-token',
+            description: 'The connect session token (hub routes, called from the browser)',
+          },
         },
       },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    ...createOpenApiTransforms(),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(swaggerUi, docsUiOptions);
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
   );
@@ -153,6 +155,7 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   await app.register(connectionAttemptRoutes, ctx);
   await app.register(webhookEndpointRoutes, ctx);
   await app.register(proxyRoutes, ctx);
+  await app.register(inboundWebhookRoutes, ctx);
   if (config.sandbox) await app.register(sandboxRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });

@@ -31,15 +31,6 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
-/** PGlite databases: one connection, which a transaction holds until it ends. */
-const oneConnection = new WeakSet<Db>();
-
-/**
- * True for PGlite. Code that would hold a transaction open across a slow call (a provider request)
- * must not on such a database: every other query waits meanwhile, including any the call itself needs.
- */
-export const holdsOneConnection = (db: Db): boolean => oneConnection.has(db);
-
 /** PostgreSQL did not answer at start-up; the message names the server (never the password) and the fix. */
 export class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError';
@@ -69,6 +60,15 @@ async function probePostgres(url: string): Promise<void> {
     await client.end().catch(() => {});
   }
 }
+
+/** PGlite databases: one connection, which a transaction holds until it ends. */
+const oneConnection = new WeakSet<Db>();
+
+/**
+ * True for PGlite. Code that would hold a transaction open across a slow call (a provider request)
+ * must not on such a database: every other query waits meanwhile, including any the call itself needs.
+ */
+export const holdsOneConnection = (db: Db): boolean => oneConnection.has(db);
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {

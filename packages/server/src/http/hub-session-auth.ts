@@ -11,6 +11,9 @@ declare module 'fastify' {
   }
 }
 
+/** OpenAPI security requirement of every /hub/* route: the session token header. */
+export const HUB_SECURITY: Array<Record<string, string[]>> = [{ hubSession: [] }];
+
 /**
  * Hub calls carry the session token in `x-hub-session-token`. CORS preflights (OPTIONS) never carry
  * it, so they pass through to the CORS handler untouched.

@@ -4,8 +4,12 @@ import type { DestinationStream } from 'pino';
 /** Query parameters that carry secrets (the OAuth popup puts the session token in the URL). */
 const SECRET_QUERY_KEYS = /^(token|code|state|client_secret|api_key|access_token|refresh_token)$/i;
 
-/** Redacts secret query parameters from a URL before it is logged. */
-export function redactUrl(url: string): string {
+/** Paths whose last segment is a secret: a provider's trigger URL holds the account's inbound token. */
+const SECRET_PATH = /^(\/webhooks\/inbound\/)[^/?]+/;
+
+/** Redacts secret path segments and query parameters from a URL before it is logged. */
+export function redactUrl(rawUrl: string): string {
+  const url = rawUrl.replace(SECRET_PATH, '$1[redacted]');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));

@@ -35,6 +35,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         summary: 'List linked accounts',
         querystring: accountListQuery,
         response: { 200: z.array(linkedAccount), ...errorResponses },
+        responseDocs: { 200: 'The matching accounts, newest first: a bare JSON array, as in StackOne' },
       },
     },
     async (request) => listAccounts(deps, projectOf(request), request.query),
@@ -47,6 +48,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'Get a linked account',
         response: { 200: linkedAccount, ...errorResponses },
+        responseDocs: { 200: 'The account (its credentials never in clear)' },
       },
     },
     async (request) => getAccount(deps, projectOf(request), request.params.id),
@@ -60,6 +62,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         summary: 'Update a linked account',
         body: accountPatch,
         response: { 200: linkedAccount, ...errorResponses },
+        responseDocs: { 200: 'The account after the change; credentials are merged key by key' },
       },
     },
     async (request) => updateAccount(deps, projectOf(request), request.params.id, request.body),
@@ -72,6 +75,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'Delete a linked account',
         response: { 200: linkedAccount, ...errorResponses },
+        responseDocs: { 200: 'The deleted account, as it was' },
       },
     },
     async (request) => deleteAccount(deps, projectOf(request), request.params.id),
@@ -84,6 +88,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         ...byId,
         summary: 'Provider and category of an account',
         response: { 200: accountMeta, ...errorResponses },
+        responseDocs: { 200: "The account's provider, its primary category and the models it offers" },
       },
     },
     async (request) => getAccountMeta(deps, projectOf(request), request.params.id),
@@ -98,6 +103,30 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         description:
           'Calls the token endpoint at once, ignoring the expiry and any backoff. A success makes an expired account active again; a refusal answers 409 with the status reasons, an outage 503 with Retry-After.',
         response: { 200: linkedAccount, ...errorResponses, 409: errorResponse, 503: errorResponse },
+        responseDocs: {
+          200: 'The account with its new token stored (an expired account is active again)',
+          409: {
+            description:
+              'The provider refused the refresh: the account needs reconnecting (see status_reasons)',
+            example: {
+              statusCode: 409,
+              message:
+                'This account needs reconnecting: hubspot refused to refresh its access (invalid_grant: refresh token is invalid). Create a connect session with its account_id to let the end user connect it again.',
+              timestamp: '2026-11-25T10:05:00.000Z',
+              status_reasons: [
+                {
+                  code: 'refresh_failed',
+                  description: 'invalid_grant: refresh token is invalid',
+                  timestamp: '2026-11-25T10:04:12.000Z',
+                },
+              ],
+            },
+          },
+          503: {
+            description: 'The provider is down or unreachable: try again after Retry-After seconds',
+            headers: { 'retry-after': 'Seconds to wait before trying again' },
+          },
+        },
       },
     },
     async (request) => refreshAccount(deps, projectOf(request), request.params.id),
@@ -117,6 +146,18 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
           502: errorResponse,
           503: errorResponse,
           504: errorResponse,
+        },
+        responseDocs: {
+          200: {
+            description:
+              'The decrypted credentials; an OAuth access token is refreshed first when it is about to expire',
+            headers: { 'cache-control': '`no-store`: secrets must not stay in caches' },
+          },
+          409: 'The provider refused the refresh: the account needs reconnecting (see status_reasons)',
+          503: {
+            description: 'The provider is down or unreachable: try again after Retry-After seconds',
+            headers: { 'retry-after': 'Seconds to wait before trying again' },
+          },
         },
       },
     },

@@ -32,6 +32,7 @@ export const authConfigRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         summary: "List the project's integrations (auth configs)",
         querystring: authConfigListQuery,
         response: { 200: authConfigList, ...errorResponses },
+        responseDocs: { 200: 'One page of integrations with the total count' },
       },
     },
     async (request) => listIntegrations(deps, projectOf(request), request.query),
@@ -45,6 +46,9 @@ export const authConfigRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         summary: 'Enable a connector in the project',
         body: authConfigCreate,
         response: { 201: authConfig, ...errorResponses },
+        responseDocs: {
+          201: 'The new integration; its id is the integration_id sessions and accounts refer to',
+        },
       },
     },
     async (request, reply) =>
@@ -53,7 +57,14 @@ export const authConfigRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
 
   app.get(
     '/auth_configs/:id',
-    { schema: { ...byId, summary: 'Get an integration', response: { 200: authConfig, ...errorResponses } } },
+    {
+      schema: {
+        ...byId,
+        summary: 'Get an integration',
+        response: { 200: authConfig, ...errorResponses },
+        responseDocs: { 200: 'The integration (its OAuth client secret is never returned)' },
+      },
+    },
     async (request) => getIntegration(deps, projectOf(request), request.params.id),
   );
 
@@ -65,6 +76,7 @@ export const authConfigRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         summary: 'Update an integration',
         body: authConfigUpdate,
         response: { 200: authConfig, ...errorResponses },
+        responseDocs: { 200: 'The integration after the change' },
       },
     },
     async (request) => updateIntegration(deps, projectOf(request), request.params.id, request.body),
@@ -77,6 +89,10 @@ export const authConfigRoutes: FastifyPluginAsyncZod<AppContext> = async (app, c
         ...byId,
         summary: 'Delete an integration no account uses',
         response: { 200: authConfig, ...errorResponses },
+        responseDocs: {
+          200: 'The deleted integration, as it was',
+          409: 'Linked accounts still use this integration: delete them first, or disable it instead',
+        },
       },
     },
     async (request) => deleteIntegration(deps, projectOf(request), request.params.id),

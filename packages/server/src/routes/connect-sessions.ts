@@ -37,6 +37,10 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         security,
         body: connectSessionCreate,
         response: { 201: connectSessionTokenAuthLink, ...errorResponses },
+        responseDocs: {
+          201: 'The session with its token (shown once) and the auth_link_url to send the end customer to',
+          404: 'The integration_id or account_id given is not in this project',
+        },
       },
     },
     async (request, reply) => {
@@ -54,6 +58,7 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         security,
         body: connectSessionAuthenticate,
         response: { 201: connectSession, ...errorResponses },
+        responseDocs: { 201: 'The session the token belongs to (without the token)' },
       },
     },
     async (request, reply) => {
@@ -70,7 +75,8 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         summary: 'Revoke a connect session: its token stops working at once',
         security,
         params: sessionIdParams,
-        response: { 204: z.null().describe('Revoked'), ...errorResponses },
+        response: { 204: z.null(), ...errorResponses },
+        responseDocs: { 204: 'Revoked: the token is refused from now on' },
       },
     },
     async (request, reply) => {

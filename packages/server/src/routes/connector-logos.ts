@@ -41,7 +41,28 @@ export const connectorLogoRoutes: FastifyPluginAsyncZod<{ catalogue: Catalogue }
         summary: 'A connector logo (SVG)',
         description:
           'The brand mark of the connector, or a monogram when no brand icon is available. `file` is `<connector key>.svg`.',
-        params: z.object({ file: z.string() }),
+        params: z.object({ file: z.string().meta({ examples: ['bamboohr.svg'] }) }),
+        responseDocs: {
+          200: {
+            description:
+              'The SVG, cacheable for a day; it carries its own restrictive Content-Security-Policy',
+            headers: { etag: 'Revalidate with If-None-Match to get a 304' },
+            content: {
+              type: 'image/svg+xml',
+              example:
+                '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><title>BambooHR</title><path d="…"/></svg>',
+            },
+          },
+          304: 'Not modified: the If-None-Match header named the current ETag',
+          404: {
+            description: 'No connector has this key',
+            example: {
+              statusCode: 404,
+              message: 'The logo "nope.svg" was not found in this project.',
+              timestamp: '2026-11-25T10:00:00.000Z',
+            },
+          },
+        },
       },
       config: { rateLimit: false },
     },

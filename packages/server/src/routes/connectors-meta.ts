@@ -20,6 +20,7 @@ export const connectorsMetaRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         ...common,
         summary: 'Every connector',
         response: { 200: z.array(connectorsMeta), ...errorResponses },
+        responseDocs: { 200: 'The catalogue; `active` says whether this project has enabled the connector' },
       },
     },
     async (request) => {
@@ -36,6 +37,7 @@ export const connectorsMetaRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
         summary: 'One connector',
         params: z.object({ provider: z.string().max(100) }),
         response: { 200: connectorsMeta, ...errorResponses },
+        responseDocs: { 200: 'The connector', 404: 'No connector has this key' },
       },
     },
     async (request) => {

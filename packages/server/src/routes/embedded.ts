@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DomainError } from '../errors.ts';
 import { HUB_BUNDLE_PATH } from '../install-paths.ts';
+import { allowedReturnUrl } from '../services/return-url.ts';
 
 /** The hub element's production bundle, built by `npm run build` (packages/hub). */
 export const HUB_BUNDLE = HUB_BUNDLE_PATH;
@@ -39,7 +40,10 @@ export interface EmbeddedRoutesOptions {
   config: Config;
   /** Where the built element lives; tests point it elsewhere. */
   bundlePath?: string;
-  /** The allowed_origins of the usable session with this token (which may frame its hosted page). */
+  /**
+   * The allowed_origins of the usable session with this token (which may frame its hosted page and
+   * receive its Close): undefined without such a session.
+   */
   sessionOrigins?: (token: string) => Promise<string[] | null | undefined>;
 }
 
@@ -115,22 +119,49 @@ ${body}
           token: z.string().max(512).optional(),
           lang: z.string().max(20).optional(),
           theme: z.enum(['light', 'dark']).optional(),
+          return_url: z
+            .string()
+            .max(2048)
+            .optional()
+            .meta({
+              description:
+                "Where Close leads in a plain tab: Plugboard's own origin or an origin of the session's allowed_origins (or PLUGBOARD_HUB_ALLOWED_ORIGINS); anything else is ignored",
+              examples: ['https://app.acme-saas.example/settings/integrations'],
+            }),
         }),
+        responseDocs: {
+          200: {
+            description:
+              'The connect page: the <plugboard-hub> element for this session, or a note that the link is incomplete',
+            content: {
+              type: 'text/html',
+              example:
+                '<!doctype html>\n<html lang="en">…<plugboard-hub token="pbcs_…" base-url="https://plugboard.example.com"></plugboard-hub>\n<script type="module" src="/embedded/assets/plugboard-hub.js"></script>…</html>',
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
-      const { token, lang, theme } = request.query;
+      const { token, lang, theme, return_url } = request.query;
+      // undefined: no usable session with this token; null: a session without allowed_origins.
+      const sessionAllowed = token && sessionOrigins ? await sessionOrigins(token) : undefined;
+      const back =
+        return_url && sessionAllowed !== undefined
+          ? allowedReturnUrl(return_url, [publicUrl.origin, ...(sessionAllowed ?? []), ...namedOrigins])
+          : undefined;
       const attrs = [
         `token="${escapeHtml(token ?? '')}"`,
         `base-url="${escapeHtml(config.publicUrl)}"`,
         lang ? `lang="${escapeHtml(lang)}"` : '',
         theme ? `theme="${theme}"` : '',
+        back ? `return-url="${escapeHtml(back)}"` : '',
       ].filter(Boolean);
       const script = escapeHtml(`${prefix}/embedded/assets/plugboard-hub.js`);
       const body = token
         ? `<plugboard-hub ${attrs.join(' ')}></plugboard-hub>\n<script type="module" src="${script}"></script>`
         : '<p>This connect link is incomplete: ask the application for a new one.</p>';
-      const framers = token && sessionOrigins ? ((await sessionOrigins(token)) ?? []) : [];
+      const framers = sessionAllowed ?? [];
       return reply
         .headers({ ...headers, 'content-security-policy': cspWith([...namedOrigins, ...framers]) })
         .send(page('Connect an account', body));
@@ -147,6 +178,17 @@ ${body}
           status: z.string().max(40).optional(),
           error_description: z.string().max(2048).optional(),
         }),
+        responseDocs: {
+          200: {
+            description:
+              'A page that posts the outcome to the window that opened it and closes; in a plain tab it says what happened',
+            content: {
+              type: 'text/html',
+              example:
+                '<!doctype html>\n<html lang="en">…<p role="status">Connected. You can close this window and return to the application.</p>…</html>',
+            },
+          },
+        },
       },
     },
     async (request, reply) => {

@@ -21,11 +21,28 @@ export const proxyRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) =
         headers: proxyHeaders,
         body: proxyRequestBody,
         response: {
-          200: z.unknown().describe("The provider's answer, passed on with its own status and content type"),
+          200: z
+            .unknown()
+            .meta({ examples: [{ employees: [{ id: '4', displayName: 'Charlotte Abbott' }] }] }),
           ...errorResponses,
           422: errorResponse,
           502: errorResponse,
           504: errorResponse,
+        },
+        responseDocs: {
+          200: "The provider's 2xx answer, passed on with its own status (200, 201, 204…) and content type",
+          404: 'No account with this x-account-id in the project',
+          422: 'The account cannot be used (its integration is gone), or the URL is not its API host',
+          502: {
+            description:
+              "The provider answered with an error, or could not be reached: its answer (or the network error) is in `provider_response`. A provider's own 4xx other than 401 is passed on with its status",
+            example: {
+              statusCode: 502,
+              message: 'BambooHR answered HTTP 500.',
+              timestamp: '2026-11-25T10:00:00.000Z',
+              provider_response: '{"error":"Internal Server Error"}',
+            },
+          },
         },
       },
     },

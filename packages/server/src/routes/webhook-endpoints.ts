@@ -44,6 +44,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         summary: 'Register a webhook endpoint; the answer shows its signing secret, once',
         body: webhookEndpointCreate,
         response: { 201: webhookEndpointWithSecret, ...errorResponses },
+        responseDocs: { 201: 'The endpoint with its signing secret: keep it, it is not shown again' },
       },
     },
     async (request, reply) =>
@@ -58,6 +59,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         summary: "List the project's webhook endpoints",
         querystring: z.object(pagination),
         response: { 200: webhookEndpointList, ...errorResponses },
+        responseDocs: { 200: 'One page of endpoints with the total count (secrets never included)' },
       },
     },
     async (request) => listEndpoints(deps, projectOf(request), request.query),
@@ -70,6 +72,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         ...byId,
         summary: 'Get a webhook endpoint',
         response: { 200: webhookEndpoint, ...errorResponses },
+        responseDocs: { 200: 'The endpoint (without its secret)' },
       },
     },
     async (request) => getEndpoint(deps, projectOf(request), request.params.id),
@@ -83,6 +86,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         summary: "Change an endpoint's URL, event filter, description or enabled flag",
         body: webhookEndpointUpdate,
         response: { 200: webhookEndpoint, ...errorResponses },
+        responseDocs: { 200: 'The endpoint after the change' },
       },
     },
     async (request) => updateEndpoint(deps, projectOf(request), request.params.id, request.body),
@@ -94,7 +98,8 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
       schema: {
         ...byId,
         summary: 'Delete an endpoint with its pending deliveries and log',
-        response: { 204: z.null().describe('Deleted'), ...errorResponses },
+        response: { 204: z.null(), ...errorResponses },
+        responseDocs: { 204: 'Deleted, with its pending deliveries and log' },
       },
     },
     async (request, reply) => {
@@ -111,6 +116,9 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         summary: 'Issue a new signing secret; the old one keeps signing during the overlap',
         body: rotateSecretBody,
         response: { 200: webhookEndpointWithSecret, ...errorResponses },
+        responseDocs: {
+          200: 'The endpoint with its new secret; previous_secret_expires_at says until when the old one signs too',
+        },
       },
     },
     async (request) =>
@@ -125,6 +133,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         summary: 'The delivery log of an endpoint, newest first',
         querystring: deliveryListQuery,
         response: { 200: webhookDeliveryList, ...errorResponses },
+        responseDocs: { 200: 'One page of deliveries with the total count' },
       },
     },
     async (request) => listDeliveries(deps, projectOf(request), request.params.id, request.query),
@@ -138,6 +147,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         params: deliveryParams,
         summary: 'One delivery with its payload and every try',
         response: { 200: webhookDeliveryDetail, ...errorResponses },
+        responseDocs: { 200: 'The delivery, the event payload it carries and the log of every try' },
       },
     },
     async (request) => getDelivery(deps, projectOf(request), request.params.id, request.params.delivery_id),
@@ -151,6 +161,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
         params: deliveryParams,
         summary: 'Send a delivered or failed event again, as a new delivery',
         response: { 202: webhookDelivery, ...errorResponses },
+        responseDocs: {
+          202: 'The new delivery, queued; it carries the same webhook-id so receivers can dedupe',
+          409: 'The endpoint is disabled: enable it to replay',
+        },
       },
     },
     async (request, reply) =>

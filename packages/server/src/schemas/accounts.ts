@@ -10,6 +10,7 @@ import {
   repeatable,
   storableString,
 } from './common.ts';
+import { EXAMPLE, linkedAccountExample } from './examples.ts';
 
 export const ACCOUNT_STATUSES = ['active', 'inactive', 'suspended', 'archived', 'expired', 'error'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -36,7 +37,7 @@ export const linkedAccount = z
     created_at: isoDateTime,
     updated_at: isoDateTime,
   })
-  .meta({ id: 'LinkedAccount' });
+  .meta({ id: 'LinkedAccount', examples: [linkedAccountExample] });
 export type LinkedAccount = z.output<typeof linkedAccount>;
 
 export const accountListQuery = z.object({
@@ -71,14 +72,19 @@ export const accountPatch = z
     secrets: z.record(z.string(), z.unknown()).nullish(),
     setup_information: z.record(z.string(), z.unknown()).nullish(),
   })
-  .meta({ id: 'PatchAccountExternalDto' });
+  .meta({
+    id: 'PatchAccountExternalDto',
+    examples: [{ label: 'Acme HR (EU)', metadata: { plan: 'enterprise', region: 'eu' } }],
+  });
 export type AccountPatch = z.output<typeof accountPatch>;
 
-export const accountMeta = z.object({
-  provider: z.string(),
-  category: z.enum(CATEGORIES),
-  models: z.record(z.string(), z.unknown()),
-});
+export const accountMeta = z
+  .object({
+    provider: z.string(),
+    category: z.enum(CATEGORIES),
+    models: z.record(z.string(), z.unknown()),
+  })
+  .meta({ examples: [{ provider: 'bamboohr', category: 'hris', models: {} }] });
 
 export const accountCredentials = z
   .object({
@@ -88,7 +94,18 @@ export const accountCredentials = z
     credentials: z.record(z.string(), z.unknown()),
     setup_information: z.record(z.string(), z.unknown()).nullable(),
   })
-  .meta({ id: 'LinkedAccountCredentials' });
+  .meta({
+    id: 'LinkedAccountCredentials',
+    examples: [
+      {
+        id: EXAMPLE.accountId,
+        provider: 'bamboohr',
+        authentication_config_key: 'api_key',
+        credentials: { api_key: '4f1b9c2e7a3d8e6f0b5c1a9d2e7f3b8c6a0d4e1f' },
+        setup_information: { subdomain: 'acme' },
+      },
+    ],
+  });
 
 export const connectorsMeta = z
   .object({
@@ -99,4 +116,16 @@ export const connectorsMeta = z
     active: z.boolean(),
     resources: z.object({ images: z.object({ logo_url: z.string() }) }),
   })
-  .meta({ id: 'ConnectorsMeta' });
+  .meta({
+    id: 'ConnectorsMeta',
+    examples: [
+      {
+        provider: 'bamboohr',
+        provider_name: 'BambooHR',
+        category: 'hris',
+        models: {},
+        active: true,
+        resources: { images: { logo_url: `${EXAMPLE.publicUrl}/connectors/logos/bamboohr.svg` } },
+      },
+    ],
+  });

@@ -8,6 +8,7 @@ import {
   queryBoolean,
   storableString,
 } from './common.ts';
+import { authConfigExample } from './examples.ts';
 
 const ENVIRONMENTS = ['production', 'staging', 'development', 'test'] as const;
 
@@ -36,7 +37,20 @@ export const authConfigCreate = z
     oauth: oauthClient.optional(),
     urls: urlOverrides.optional(),
   })
-  .meta({ id: 'AuthConfigCreate' });
+  .meta({
+    id: 'AuthConfigCreate',
+    examples: [
+      {
+        connector_key: 'hubspot',
+        name: 'HubSpot (production)',
+        oauth: {
+          client_id: '7c0e5b1d-3f2a-4b8e-9d61-0a2c4e8f1b35',
+          client_secret: 'a8f3e1c9-52d7-4b60-8e2f-9c1d7a3b5e04',
+          scopes: ['crm.objects.contacts.read'],
+        },
+      },
+    ],
+  });
 export type AuthConfigCreate = z.output<typeof authConfigCreate>;
 
 export const authConfigUpdate = z
@@ -49,7 +63,7 @@ export const authConfigUpdate = z
     oauth: oauthClient.nullable().optional(),
     urls: urlOverrides.nullable().optional(),
   })
-  .meta({ id: 'AuthConfigUpdate' });
+  .meta({ id: 'AuthConfigUpdate', examples: [{ name: 'BambooHR (EU)', enabled: false }] });
 export type AuthConfigUpdate = z.output<typeof authConfigUpdate>;
 
 export const authConfig = z
@@ -73,15 +87,17 @@ export const authConfig = z
     created_at: isoDateTime,
     updated_at: isoDateTime,
   })
-  .meta({ id: 'AuthConfig' });
+  .meta({ id: 'AuthConfig', examples: [authConfigExample] });
 export type AuthConfig = z.output<typeof authConfig>;
 
-export const authConfigList = z.object({
-  data: z.array(authConfig),
-  page: z.number().int(),
-  page_size: z.number().int(),
-  total: z.number().int(),
-});
+export const authConfigList = z
+  .object({
+    data: z.array(authConfig),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total: z.number().int(),
+  })
+  .meta({ examples: [{ data: [authConfigExample], page: 1, page_size: 25, total: 1 }] });
 
 export const authConfigListQuery = z.object({
   connector_key: storableString(100).optional(),

@@ -8,6 +8,7 @@ import {
   nonEmptyString,
   storableString,
 } from './common.ts';
+import { connectSessionExample, EXAMPLE } from './examples.ts';
 
 export const MAX_EXPIRES_IN = 7 * 24 * 3600;
 export const DEFAULT_EXPIRES_IN = 1800;
@@ -62,7 +63,21 @@ export const connectSessionCreate = z
       .max(MAX_EXPIRES_IN, `must be at most ${MAX_EXPIRES_IN} seconds (7 days)`)
       .nullish(),
   })
-  .meta({ id: 'ConnectSessionCreate' });
+  .meta({
+    id: 'ConnectSessionCreate',
+    examples: [
+      {
+        origin_owner_id: 'customer-42',
+        origin_owner_name: 'Acme Inc',
+        origin_username: 'jane.doe@acme.example',
+        categories: ['hris'],
+        label: 'Acme HR',
+        metadata: { plan: 'enterprise' },
+        allowed_origins: ['https://app.acme-saas.example'],
+        expires_in: 1800,
+      },
+    ],
+  });
 export type ConnectSessionCreate = z.output<typeof connectSessionCreate>;
 
 const connectSessionFields = {
@@ -98,17 +113,34 @@ export const connectSession = z
       .nullable()
       .optional(),
   })
-  .meta({ id: 'ConnectSession' });
+  .meta({
+    id: 'ConnectSession',
+    examples: [
+      {
+        ...connectSessionExample,
+        latest_connection_attempt: { id: EXAMPLE.attemptId, status: 'pending', account: null, error: null },
+      },
+    ],
+  });
 export type ConnectSession = z.output<typeof connectSession>;
 
 export const connectSessionTokenAuthLink = z
   .object({ ...connectSessionFields, token: z.string(), auth_link_url: z.string() })
-  .meta({ id: 'ConnectSessionTokenAuthLink' });
+  .meta({
+    id: 'ConnectSessionTokenAuthLink',
+    examples: [
+      {
+        ...connectSessionExample,
+        token: EXAMPLE.sessionToken,
+        auth_link_url: `${EXAMPLE.publicUrl}/embedded/integrations?token=${EXAMPLE.sessionToken}`,
+      },
+    ],
+  });
 export type ConnectSessionTokenAuthLink = z.output<typeof connectSessionTokenAuthLink>;
 
 export const connectSessionAuthenticate = z
   .strictObject({ token: z.string().min(1).max(512) })
-  .meta({ id: 'ConnectSessionAuthenticate' });
+  .meta({ id: 'ConnectSessionAuthenticate', examples: [{ token: EXAMPLE.sessionToken }] });
 
 // Decimal digits only: Number() coercion would also take "0x10", "1e3" or " 7 " as ids.
 export const sessionIdParams = z.object({

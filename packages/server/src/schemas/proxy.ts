@@ -20,7 +20,10 @@ export const proxyRequestBody = z
     headers: z.record(nonEmptyString(200), z.string().max(8192)).nullish(),
     body: z.unknown().optional(),
   })
-  .meta({ id: 'ProxyRequestBody' });
+  .meta({
+    id: 'ProxyRequestBody',
+    examples: [{ path: '/employees/directory', method: 'get', headers: { accept: 'application/json' } }],
+  });
 export type ProxyRequestBody = z.output<typeof proxyRequestBody>;
 
 export const proxyHeaders = z.object({

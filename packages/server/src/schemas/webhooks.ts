@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/events.ts';
 import { httpUrl, isoDateTime, pagination, storableString } from './common.ts';
+import { EXAMPLE, webhookDeliveryExample, webhookEndpointExample } from './examples.ts';
 
 const eventFilter = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
@@ -15,10 +16,21 @@ export const webhookEndpointCreate = z
     events: eventFilter.nullish(),
     enabled: z.boolean().optional(),
   })
-  .meta({ id: 'WebhookEndpointCreate' });
+  .meta({
+    id: 'WebhookEndpointCreate',
+    examples: [
+      {
+        url: 'https://api.acme-saas.example/hooks/plugboard',
+        description: 'Production receiver',
+        events: ['account.created', 'account.updated', 'account.refresh_failed'],
+      },
+    ],
+  });
 export type WebhookEndpointCreate = z.output<typeof webhookEndpointCreate>;
 
-export const webhookEndpointUpdate = webhookEndpointCreate.partial().meta({ id: 'WebhookEndpointUpdate' });
+export const webhookEndpointUpdate = webhookEndpointCreate
+  .partial()
+  .meta({ id: 'WebhookEndpointUpdate', examples: [{ events: null, enabled: false }] });
 export type WebhookEndpointUpdate = z.output<typeof webhookEndpointUpdate>;
 
 export const webhookEndpoint = z
@@ -33,20 +45,23 @@ export const webhookEndpoint = z
     created_at: isoDateTime,
     updated_at: isoDateTime,
   })
-  .meta({ id: 'WebhookEndpoint' });
+  .meta({ id: 'WebhookEndpoint', examples: [webhookEndpointExample] });
 export type WebhookEndpoint = z.output<typeof webhookEndpoint>;
 
 /** Creation and rotation answers: the only times the signing secret is shown. */
-export const webhookEndpointWithSecret = webhookEndpoint
-  .extend({ secret: z.string() })
-  .meta({ id: 'WebhookEndpointWithSecret' });
-
-export const webhookEndpointList = z.object({
-  data: z.array(webhookEndpoint),
-  page: z.number().int(),
-  page_size: z.number().int(),
-  total: z.number().int(),
+export const webhookEndpointWithSecret = webhookEndpoint.extend({ secret: z.string() }).meta({
+  id: 'WebhookEndpointWithSecret',
+  examples: [{ ...webhookEndpointExample, secret: 'whsec_Zk3q9P0v6cJ2mN8rT1xW4yB7dF5gH0aL3sE6uI9oQ2k=' }],
 });
+
+export const webhookEndpointList = z
+  .object({
+    data: z.array(webhookEndpoint),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total: z.number().int(),
+  })
+  .meta({ examples: [{ data: [webhookEndpointExample], page: 1, page_size: 25, total: 1 }] });
 
 export const rotateSecretBody = z
   .strictObject({
@@ -58,6 +73,7 @@ export const rotateSecretBody = z
       .max(30 * 86_400)
       .optional(),
   })
+  .meta({ examples: [{ overlap_seconds: 3600 }] })
   .nullish();
 
 export const endpointIdParams = z.object({ id: storableString(100) });
@@ -89,15 +105,17 @@ export const webhookDelivery = z
     created_at: isoDateTime,
     updated_at: isoDateTime,
   })
-  .meta({ id: 'WebhookDelivery' });
+  .meta({ id: 'WebhookDelivery', examples: [webhookDeliveryExample] });
 export type WebhookDelivery = z.output<typeof webhookDelivery>;
 
-export const webhookDeliveryList = z.object({
-  data: z.array(webhookDelivery),
-  page: z.number().int(),
-  page_size: z.number().int(),
-  total: z.number().int(),
-});
+export const webhookDeliveryList = z
+  .object({
+    data: z.array(webhookDelivery),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total: z.number().int(),
+  })
+  .meta({ examples: [{ data: [webhookDeliveryExample], page: 1, page_size: 25, total: 1 }] });
 
 export const webhookDeliveryDetail = webhookDelivery
   .extend({
@@ -113,4 +131,38 @@ export const webhookDeliveryDetail = webhookDelivery
       }),
     ),
   })
-  .meta({ id: 'WebhookDeliveryDetail' });
+  .meta({
+    id: 'WebhookDeliveryDetail',
+    examples: [
+      {
+        ...webhookDeliveryExample,
+        payload: {
+          id: EXAMPLE.eventId,
+          project_id: EXAMPLE.projectId,
+          event: 'account.created',
+          event_date: EXAMPLE.updated,
+          record_type: 'account',
+          record_id: EXAMPLE.accountId,
+          account_id: EXAMPLE.accountId,
+          provider: 'bamboohr',
+          origin_owner_id: 'customer-42',
+          origin_owner_name: 'Acme Inc',
+          origin_username: 'jane.doe@acme.example',
+          label: 'Acme HR',
+          status: 'active',
+          status_reasons: null,
+          setup_information: { subdomain: 'acme' },
+        },
+        log: [
+          {
+            attempt: 1,
+            status_code: 200,
+            error: null,
+            latency_ms: 84,
+            response_body: '{"received":true}',
+            created_at: EXAMPLE.updated,
+          },
+        ],
+      },
+    ],
+  });

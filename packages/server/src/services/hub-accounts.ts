@@ -173,6 +173,11 @@ export async function saveAccount(
         .returningAll()
         .executeTakeFirstOrThrow();
     }
+    // This is also what routes provider events: POST /webhooks/inbound/{external_trigger_token} follows the
+    // token's session to this account (services/inbound/provider-events.ts). The token is deliberately not
+    // copied onto the account: sessions are kept as long as their project, so every trigger URL the end
+    // user was shown for this account (first connect, each re-connect) keeps working, and one more column
+    // would have to choose which single token survives a re-connect.
     await tx
       .updateTable('connect_sessions')
       .set({ account_id: id })

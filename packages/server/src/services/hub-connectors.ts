@@ -5,6 +5,7 @@ import type { ConnectSessionRow, IntegrationRow } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import type { HubField } from '../schemas/hub.ts';
 import { findAccount } from './accounts.ts';
+import { localizeConnector } from './connector-texts.ts';
 import { authMethodOf, logoUrl } from './integrations.ts';
 
 export interface HubDeps {
@@ -72,16 +73,18 @@ export async function hubSettings(deps: HubDeps, session: ConnectSessionRow) {
   return { enabled_features: [] as string[], ...(existing ? { existing_account_id: existing.id } : {}) };
 }
 
+/** `lang` picks the language of connector names (English when absent or not translated). */
 export async function hubConnectorList(
   deps: HubDeps,
   session: ConnectSessionRow,
-  provider: string | undefined,
+  query: { provider?: string; lang?: string },
 ) {
+  const { provider, lang } = query;
   const integrations = (await allowedIntegrations(deps, session))
     .filter(({ connector }) => !provider || connector.key === provider)
     .map(({ row, connector }) => ({
       active: row.active,
-      name: connector.name,
+      name: localizeConnector(connector, lang).name,
       provider: connector.key,
       // The category the session asked for when the connector has several, else its primary one.
       type: connector.categories.find((c) => session.categories?.includes(c)) ?? connector.categories[0]!,
@@ -94,8 +97,16 @@ export async function hubConnectorList(
   return { integrations, external_trigger_token: session.external_trigger_token };
 }
 
-export async function hubConnectorConfig(deps: HubDeps, session: ConnectSessionRow, integrationId: string) {
-  const { row, connector } = await allowedIntegration(deps, session, integrationId);
+/** The form in `lang` where the connector file translates it, English otherwise. */
+export async function hubConnectorConfig(
+  deps: HubDeps,
+  session: ConnectSessionRow,
+  integrationId: string,
+  lang?: string,
+) {
+  const allowed = await allowedIntegration(deps, session, integrationId);
+  const { row } = allowed;
+  const connector = localizeConnector(allowed.connector, lang);
   const method = authMethodOf(connector, row.auth_method);
   return {
     config: {

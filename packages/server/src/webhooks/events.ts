@@ -9,6 +9,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'account.deleted',
   'account.refresh_failed',
   'account.refresh_recovered',
+  'account.provider_event',
   'connect_session.created',
   'connection_attempt.failed',
 ] as const;

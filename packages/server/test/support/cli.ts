@@ -39,11 +39,16 @@ export function runCli(
 const servers: ChildProcess[] = [];
 
 /**
- * Starts `plugboard serve` on a free port and waits until it has finished starting: /health/live answers
- * and the start-up line (logged after the first-start key is printed) is out.
+ * Starts `plugboard serve` on a free port (or the one given, e.g. to build PLUGBOARD_PUBLIC_URL from it)
+ * and waits until it has finished starting: /health/live answers and the start-up line (logged after
+ * the first-start key is printed) is out.
  */
-export async function serveCli(dataDir: string, extra: Record<string, string> = {}) {
-  const port = await freePort();
+export async function serveCli(
+  dataDir: string,
+  extra: Record<string, string> = {},
+  options: { port?: number } = {},
+) {
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [bin, 'serve'], {
     env: cliEnv(dataDir, { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...extra }),
     cwd: serverDir,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type AppContext, serviceDeps } from '../../context.ts';
-import { hubSessionOf } from '../../http/hub-session-auth.ts';
+import { HUB_SECURITY, hubSessionOf } from '../../http/hub-session-auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import {
   hubConnectorConfig as configSchema,
@@ -18,6 +18,7 @@ import {
 export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
   const deps = serviceDeps(ctx);
   const tags = ['Hub'];
+  const security = HUB_SECURITY;
 
   app.get(
     '/settings',
@@ -25,7 +26,11 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       schema: {
         tags,
         summary: 'Hub settings for this session',
+        security,
         response: { 200: settingsSchema, ...errorResponses },
+        responseDocs: {
+          200: 'Features for this session; existing_account_id switches the hub to editing that account',
+        },
       },
     },
     async (request) => hubSettings(deps, hubSessionOf(request)),
@@ -37,11 +42,15 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       schema: {
         tags,
         summary: 'Connectors this session may use',
+        security,
         querystring: hubConnectorQuery,
         response: { 200: hubConnectorList, ...errorResponses },
+        responseDocs: {
+          200: "The integrations the session allows, one per connector, not wrapped in `data`; names in the hub's language when `lang` is given",
+        },
       },
     },
-    async (request) => listConnectors(deps, hubSessionOf(request), request.query.provider),
+    async (request) => listConnectors(deps, hubSessionOf(request), request.query),
   );
 
   app.get(
@@ -50,10 +59,17 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       schema: {
         tags,
         summary: 'The connect form of one integration',
+        security,
         params: hubConnectorParams,
+        querystring: hubConnectorQuery.pick({ lang: true }),
         response: { 200: configSchema, ...errorResponses },
+        responseDocs: {
+          200: "The connect form, wrapped in `config`: fields, notices and help, in the hub's language when `lang` is given",
+          404: 'The integration is not one this session may use',
+        },
       },
     },
-    async (request) => hubConnectorConfig(deps, hubSessionOf(request), request.params.integration_id),
+    async (request) =>
+      hubConnectorConfig(deps, hubSessionOf(request), request.params.integration_id, request.query.lang),
   );
 };
