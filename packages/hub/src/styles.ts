@@ -1,31 +1,33 @@
+import { font, palette, radius } from '@plugboard/tokens';
+
 /**
  * Styles live inside the Shadow DOM, so the host page cannot break them; embedders theme the element
  * through the custom properties below (they inherit through the shadow boundary).
  */
 export const styles = `
 :host {
-  --pb-accent: var(--plugboard-accent, #4f46e5);
-  --pb-accent-fg: var(--plugboard-accent-fg, #ffffff);
-  --pb-bg: var(--plugboard-bg, #ffffff);
-  --pb-fg: var(--plugboard-fg, #111827);
-  --pb-muted: var(--plugboard-muted, #6b7280);
-  --pb-border: var(--plugboard-border, #d1d5db);
-  --pb-surface: var(--plugboard-surface, #f9fafb);
-  --pb-error: var(--plugboard-error, #b91c1c);
-  --pb-radius: var(--plugboard-radius, 10px);
-  --pb-font: var(--plugboard-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  --pb-accent: var(--plugboard-accent, ${palette.light.accent});
+  --pb-accent-fg: var(--plugboard-accent-fg, ${palette.light.accentFg});
+  --pb-bg: var(--plugboard-bg, ${palette.light.bg});
+  --pb-fg: var(--plugboard-fg, ${palette.light.fg});
+  --pb-muted: var(--plugboard-muted, ${palette.light.muted});
+  --pb-border: var(--plugboard-border, ${palette.light.border});
+  --pb-surface: var(--plugboard-surface, ${palette.light.surface});
+  --pb-error: var(--plugboard-error, ${palette.light.error});
+  --pb-radius: var(--plugboard-radius, ${radius});
+  --pb-font: var(--plugboard-font, ${font});
   display: block;
   color-scheme: light;
 }
 :host([data-theme="dark"]) {
-  --pb-accent: var(--plugboard-accent, #818cf8);
-  --pb-accent-fg: var(--plugboard-accent-fg, #111827);
-  --pb-bg: var(--plugboard-bg, #111827);
-  --pb-fg: var(--plugboard-fg, #f3f4f6);
-  --pb-muted: var(--plugboard-muted, #9ca3af);
-  --pb-border: var(--plugboard-border, #374151);
-  --pb-surface: var(--plugboard-surface, #1f2937);
-  --pb-error: var(--plugboard-error, #fca5a5);
+  --pb-accent: var(--plugboard-accent, ${palette.dark.accent});
+  --pb-accent-fg: var(--plugboard-accent-fg, ${palette.dark.accentFg});
+  --pb-bg: var(--plugboard-bg, ${palette.dark.bg});
+  --pb-fg: var(--plugboard-fg, ${palette.dark.fg});
+  --pb-muted: var(--plugboard-muted, ${palette.dark.muted});
+  --pb-border: var(--plugboard-border, ${palette.dark.border});
+  --pb-surface: var(--plugboard-surface, ${palette.dark.surface});
+  --pb-error: var(--plugboard-error, ${palette.dark.error});
   color-scheme: dark;
 }
 .hub { font-family: var(--pb-font); background: var(--pb-bg); color: var(--pb-fg); border-radius: var(--pb-radius);

@@ -39,6 +39,30 @@ if (!existsSync(hubBundle)) {
   process.exit(1);
 }
 
+// 1b. The console (packages/console), the same way: rebuilt only when its sources are newer.
+const consoleDir = join(repoRoot, 'packages/console');
+const consoleIndex = join(consoleDir, 'dist/index.html');
+const newestConsoleInput = [
+  ...readdirSync(join(consoleDir, 'src'), { recursive: true }).map((f) => join(consoleDir, 'src', String(f))),
+  ...readdirSync(join(repoRoot, 'packages/tokens/src'), { recursive: true }).map((f) =>
+    join(repoRoot, 'packages/tokens/src', String(f)),
+  ),
+  join(consoleDir, 'index.html'),
+  join(consoleDir, 'vite.config.ts'),
+  join(repoRoot, 'package-lock.json'),
+].reduce((newest, file) => Math.max(newest, statSync(file).mtimeMs), 0);
+if (!existsSync(consoleIndex) || statSync(consoleIndex).mtimeMs < newestConsoleInput) {
+  run(
+    process.platform === 'win32' ? 'npm.cmd' : 'npm',
+    ['run', 'build', '-w', '@plugboard/console'],
+    repoRoot,
+  );
+}
+if (!existsSync(consoleIndex)) {
+  console.error(`build: the console build did not produce ${consoleIndex}.`);
+  process.exit(1);
+}
+
 // 2. TypeScript → JavaScript, from a clean dist/ so no file of a deleted module lingers.
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -51,5 +75,6 @@ for (const file of readdirSync(join(repoRoot, 'connectors')).filter((f) => f.end
   copyFileSync(join(repoRoot, 'connectors', file), join(connectors, file));
 }
 cpSync(hubBundle, join(dist, 'assets/hub/plugboard-hub.js'));
+cpSync(join(consoleDir, 'dist'), join(dist, 'assets/console'), { recursive: true });
 copyFileSync(join(repoRoot, 'LICENSE'), join(packageDir, 'LICENSE'));
 console.error(`build: ${dist} ready`);

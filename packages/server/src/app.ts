@@ -23,6 +23,8 @@ import { connectSessionRoutes } from './routes/connect-sessions.ts';
 import { connectionAttemptRoutes } from './routes/connection-attempts.ts';
 import { connectorLogoRoutes } from './routes/connector-logos.ts';
 import { connectorsMetaRoutes } from './routes/connectors-meta.ts';
+import { consoleApiRoutes } from './routes/console/index.ts';
+import { consoleAssetRoutes } from './routes/console-assets.ts';
 import { embeddedRoutes } from './routes/embedded.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubRoutes } from './routes/hub/index.ts';
@@ -159,5 +161,7 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   if (config.sandbox) await app.register(sandboxRoutes, ctx);
   // Prefixed so the CORS plugin's catch-all preflight route covers /hub/* only.
   await app.register(hubRoutes, { ...ctx, prefix: '/hub' });
+  await app.register(consoleApiRoutes, { ...ctx, prefix: '/console/api' });
+  await app.register(consoleAssetRoutes, { config });
   return app;
 }

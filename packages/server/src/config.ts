@@ -45,6 +45,18 @@ export interface Config {
   sandbox: boolean;
   /** Failed authentication allowed per client address and per presented credential, per window. */
   authFailures: { perAddress: number; perCredential: number; windowMs: number };
+  console: ConsoleConfig;
+}
+
+export interface ConsoleConfig {
+  /** A console session ends after this long without a request. */
+  idleMinutes: number;
+  /** …and this long after sign-in, whatever happens. */
+  absoluteHours: number;
+  /** Failed sign-ins per email (four times as many per client address) before sign-in is refused for a while. */
+  maxFailures: number;
+  /** The window failures are counted in, and how long sign-in stays refused once it fills. */
+  lockoutSeconds: number;
 }
 
 export interface WebhookConfig {
@@ -141,6 +153,20 @@ const envSchema = z.object({
   PLUGBOARD_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   PLUGBOARD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   PLUGBOARD_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PLUGBOARD_CONSOLE_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  PLUGBOARD_CONSOLE_SESSION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24)
+    .default(12),
+  PLUGBOARD_CONSOLE_MAX_FAILED_SIGN_INS: z.coerce.number().int().min(1).max(1000).default(5),
+  PLUGBOARD_CONSOLE_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 });
 
 export class ConfigError extends Error {}
@@ -192,6 +218,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.PLUGBOARD_WEBHOOK_POLL_MS,
       concurrency: e.PLUGBOARD_WEBHOOK_CONCURRENCY,
       retentionDays: e.PLUGBOARD_WEBHOOK_RETENTION_DAYS,
+    },
+    console: {
+      idleMinutes: e.PLUGBOARD_CONSOLE_IDLE_MINUTES,
+      absoluteHours: e.PLUGBOARD_CONSOLE_SESSION_HOURS,
+      maxFailures: e.PLUGBOARD_CONSOLE_MAX_FAILED_SIGN_INS,
+      lockoutSeconds: e.PLUGBOARD_CONSOLE_LOCKOUT_SECONDS,
     },
   };
 }

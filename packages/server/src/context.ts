@@ -1,3 +1,4 @@
+import type { onRequestHookHandler } from 'fastify';
 import type { Config } from './config.ts';
 import type { Catalogue } from './connectors/catalogue.ts';
 import type { Vault } from './crypto/vault.ts';
@@ -13,6 +14,11 @@ export interface AppContext {
   db: Db;
   vault: Vault;
   catalogue: Catalogue;
+  /**
+   * How platform routes find the project a request acts for: the API key by default; the console
+   * mounts the same route plugins with its operator session and the project id from the path.
+   */
+  projectAuth?: onRequestHookHandler;
   /** Every call to a provider goes through it (address guard, no redirects, timeouts, pooling). */
   outbound: OutboundClient;
 }

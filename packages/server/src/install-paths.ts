@@ -52,6 +52,11 @@ export const HUB_BUNDLE_PATH = REPOSITORY_DIR
   ? path.join(REPOSITORY_DIR, 'packages/hub/dist/plugboard-hub.js')
   : path.join(SHIPPED_ASSETS_DIR, 'hub/plugboard-hub.js');
 
+/** The console's production build (packages/console: index.html and assets/). */
+export const CONSOLE_DIST_DIR = REPOSITORY_DIR
+  ? path.join(REPOSITORY_DIR, 'packages/console/dist')
+  : path.join(SHIPPED_ASSETS_DIR, 'console');
+
 /**
  * The data directory used when PLUGBOARD_DATA_DIR is not set: `.plugboard` at the root of the
  * Plugboard checkout the process was started in (so `npm start`, `npm start -w …` and `npx plugboard`

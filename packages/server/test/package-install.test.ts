@@ -55,6 +55,7 @@ describe('the npm package', () => {
     const files = info.files.map((f) => f.path);
     assert.ok(files.includes('dist/main.js') && files.includes('bin/plugboard.js'), files.join('\n'));
     assert.ok(files.includes('dist/assets/hub/plugboard-hub.js'), 'the hub bundle ships inside');
+    assert.ok(files.includes('dist/assets/console/index.html'), 'the console ships inside');
     assert.ok(files.includes('dist/assets/connectors/bamboohr.json'), 'the connectors ship inside');
     assert.ok(files.includes('LICENSE'));
     assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests');
@@ -132,6 +133,16 @@ describe('the npm package', () => {
       fs.readFileSync(path.join(repoRoot, 'packages/hub/dist/plugboard-hub.js')),
       'the bundle built from packages/hub',
     );
+
+    // The console ships inside too: its page and the script the page names.
+    assert.doesNotMatch(output, /console build missing/);
+    const consolePage = await fetch(`${url}/console/projects`);
+    assert.equal(consolePage.status, 200);
+    const script = (await consolePage.text()).match(/src="\.\/(assets\/[^"]+\.js)"/)?.[1];
+    assert.ok(script, 'the console page names its script');
+    const consoleScript = await fetch(`${url}/console/${script}`);
+    assert.equal(consoleScript.status, 200);
+    assert.match(consoleScript.headers.get('content-type') ?? '', /javascript/);
 
     const key = output.match(/pbk_[A-Za-z0-9_-]{43}/)?.[0];
     assert.ok(key, `the first start printed a key:\n${output}`);

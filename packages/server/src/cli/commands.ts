@@ -9,6 +9,7 @@ import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } 
 import { accountCommands } from './accounts.ts';
 import { connectorCommands } from './connectors.ts';
 import { integrationCommands } from './integrations.ts';
+import { operatorCommands } from './operators.ts';
 import { runServe } from './serve.ts';
 import { sessionCommands } from './sessions.ts';
 import { PROJECT_OPTION, positiveInt, print, resolveProject, withDatabase } from './shared.ts';
@@ -125,6 +126,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
   program.addCommand(sessionCommands(config));
   program.addCommand(accountCommands(config));
   program.addCommand(connectorCommands(config));
+  program.addCommand(operatorCommands(config));
 
   program
     .command('rotate-key')

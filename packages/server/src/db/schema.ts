@@ -18,6 +18,10 @@ export interface Database {
   sandbox_oauth_codes: SandboxOAuthCodesTable;
   sandbox_oauth_grants: SandboxOAuthGrantsTable;
   sandbox_oauth_tokens: SandboxOAuthTokensTable;
+  operators: OperatorsTable;
+  console_sessions: ConsoleSessionsTable;
+  console_sign_in_failures: ConsoleSignInFailuresTable;
+  audit_log: AuditLogTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -243,6 +247,46 @@ export interface SandboxOAuthTokensTable {
   created_at: CreatedAt;
 }
 
+export interface OperatorsTable {
+  id: string;
+  email: string;
+  /** scrypt$N$r$p$salt$hash (base64url). */
+  password_hash: string;
+  must_change_password: boolean;
+  created_at: CreatedAt;
+  password_changed_at: Timestamp | null;
+}
+
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  operator_id: string;
+  csrf_token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ConsoleSignInFailuresTable {
+  /** 'ip:<address>' or 'email:<address>'. */
+  subject: string;
+  failures: number;
+  window_started_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<BigId>;
+  project_id: string | null;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: Json<Record<string, unknown>> | null;
+  after: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+}
+
+export type OperatorRow = Selectable<OperatorsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type ConnectionAttemptRow = Selectable<ConnectionAttemptsTable>;

@@ -54,6 +54,11 @@ export function apiKeyAuth(db: Db): onRequestHookHandler {
   };
 }
 
+/** The hook platform route plugins authenticate with: the console's when it mounts them, else the API key. */
+export function projectAuth(ctx: { db: Db; projectAuth?: onRequestHookHandler }): onRequestHookHandler {
+  return ctx.projectAuth ?? apiKeyAuth(ctx.db);
+}
+
 /** The project of an authenticated platform request (the hook guarantees it is set). */
 export function projectOf(request: FastifyRequest): ProjectContext {
   if (!request.project) throw unauthorized(MISSING);

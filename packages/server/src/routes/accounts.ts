@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type AppContext, serviceDeps } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import {
   accountCredentials,
   accountIdParams,
@@ -22,7 +22,7 @@ import {
 } from '../services/accounts.ts';
 
 export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   const deps = serviceDeps(ctx);
   const common = { tags: ['Accounts'], security: API_KEY_SECURITY };
   const byId = { ...common, params: accountIdParams };

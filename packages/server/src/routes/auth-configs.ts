@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type AppContext, serviceDeps } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import {
   authConfig,
   authConfigCreate,
@@ -19,7 +19,7 @@ import {
 } from '../services/integrations.ts';
 
 export const authConfigRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   const deps = serviceDeps(ctx);
   const common = { tags: ['Auth configs'], security: API_KEY_SECURITY };
   const byId = { ...common, params: authConfigIdParams };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import { webhookPolicy } from '../outbound/address-policy.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
@@ -25,7 +25,7 @@ export const connectSessionRoutes: FastifyPluginAsyncZod<AppContext> = async (ap
     publicUrl: ctx.config.publicUrl,
     webhookPolicy: webhookPolicy(ctx.config.webhooks.allowedRanges),
   };
-  app.addHook('onRequest', apiKeyAuth(db));
+  app.addHook('onRequest', projectAuth(ctx));
   const security = API_KEY_SECURITY;
 
   app.post(

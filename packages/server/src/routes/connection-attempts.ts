@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import { errorResponses, pagination, storableString } from '../schemas/common.ts';
 import { EXAMPLE } from '../schemas/examples.ts';
 import { listAttempts } from '../services/connection-attempts.ts';
@@ -38,7 +38,7 @@ const attempt = z
 
 /** Beyond the reference: abandoned, failed and successful connects per end customer. */
 export const connectionAttemptRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   app.get(
     '/connection_attempts',
     {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import { connectorsMeta } from '../schemas/accounts.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { connectorMeta, projectActiveConnectors } from '../services/connectors-meta.ts';
@@ -10,7 +10,7 @@ import { connectorMeta, projectActiveConnectors } from '../services/connectors-m
 const include = z.object({ include: z.string().max(500).optional() });
 
 export const connectorsMetaRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   const common = { tags: ['Connectors'], security: API_KEY_SECURITY, querystring: include };
 
   app.get(

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type AppContext, serviceDeps } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import { errorResponse, errorResponses } from '../schemas/common.ts';
 import { proxyHeaders, proxyRequestBody } from '../schemas/proxy.ts';
 import { proxyRequest } from '../services/proxy.ts';
 
 /** Beyond the reference data model, as in StackOne: raw provider calls made as a linked account. */
 export const proxyRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   const deps = serviceDeps(ctx);
 
   app.post(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { API_KEY_SECURITY, apiKeyAuth, projectOf } from '../http/api-key-auth.ts';
+import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.ts';
 import { errorResponses, pagination } from '../schemas/common.ts';
 import {
   deliveryListQuery,
@@ -28,10 +28,11 @@ import {
   rotateSecret,
   updateEndpoint,
 } from '../services/webhook-endpoints.ts';
+import { sendTestEvent } from '../services/webhook-test-event.ts';
 
 /** Beyond the reference: the project's webhook endpoints, their secrets and their delivery log. */
 export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
-  app.addHook('onRequest', apiKeyAuth(ctx.db));
+  app.addHook('onRequest', projectAuth(ctx));
   const deps = { db: ctx.db, vault: ctx.vault, config: ctx.config.webhooks };
   const common = { tags: ['Webhooks'], security: API_KEY_SECURITY };
   const byId = { ...common, params: endpointIdParams };
@@ -171,5 +172,18 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<AppContext> = async (a
       reply
         .status(202)
         .send(await replayDelivery(deps, projectOf(request), request.params.id, request.params.delivery_id)),
+  );
+
+  app.post(
+    '/webhook_endpoints/:id/test',
+    {
+      schema: {
+        ...byId,
+        summary: 'Send a webhook.test event to this endpoint only',
+        response: { 202: z.object({ event_id: z.string(), delivery_id: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(await sendTestEvent(deps, projectOf(request), request.params.id)),
   );
 };

@@ -8,6 +8,7 @@ import type { OutboundClient } from '../outbound/http-client.ts';
 import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } from '../schemas/accounts.ts';
 import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
+import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { freshCredentials } from './token-refresh.ts';
 
@@ -79,6 +80,12 @@ export async function deleteAccount(
       .executeTakeFirst();
     if (!deleted) throw notFound(`Account ${id}`);
     await recordAccountEvent(tx, 'account.deleted', deleted);
+    await audit(tx, project, {
+      action: 'account.deleted',
+      targetType: 'account',
+      targetId: id,
+      before: toLinkedAccount(deleted, deps.catalogue),
+    });
     return deleted;
   });
   return toLinkedAccount(row, deps.catalogue);
@@ -144,6 +151,13 @@ export async function updateAccount(
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAccountEvent(tx, 'account.updated', updated);
+    await audit(tx, project, {
+      action: 'account.updated',
+      targetType: 'account',
+      targetId: id,
+      before: toLinkedAccount(current, deps.catalogue),
+      after: toLinkedAccount(updated, deps.catalogue),
+    });
     return updated;
   });
   return toLinkedAccount(row, deps.catalogue);
@@ -212,7 +226,15 @@ export async function refreshAccount(
     throw validationFailed(`Account ${id} has no token that expires; there is nothing to refresh.`);
   }
   await freshCredentials(deps, row, { force: true });
-  return getAccount(deps, project, id);
+  const account = await getAccount(deps, project, id);
+  // Who forced a refresh and how it ended; the tokens themselves are not logged.
+  await audit(deps.db, project, {
+    action: 'account.refreshed',
+    targetType: 'account',
+    targetId: id,
+    after: { status: account.status, status_reasons: account.status_reasons },
+  });
+  return account;
 }
 
 export async function getAccountMeta(deps: AccountDeps, project: ProjectContext, id: string) {

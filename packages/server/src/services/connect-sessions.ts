@@ -14,6 +14,7 @@ import {
 } from '../schemas/connect-sessions.ts';
 import { recordEvent } from '../webhooks/events.ts';
 import { findAccount } from './accounts.ts';
+import { audit } from './audit.ts';
 import { toHubAttempt } from './connection-attempts.ts';
 import { findIntegration } from './integrations.ts';
 import type { ProjectContext } from './tenancy.ts';
@@ -95,6 +96,13 @@ export async function createConnectSession(
       data: sessionEventData(created),
       webhookUrl: created.webhook_url,
     });
+    await audit(tx, project, {
+      action: 'connect_session.created',
+      targetType: 'connect_session',
+      targetId: String(created.id),
+      // The trigger token works like a credential: not in the log.
+      after: { ...toConnectSession(created), external_trigger_token: undefined },
+    });
     return created;
   });
   return {
@@ -140,13 +148,22 @@ export async function authenticateConnectSession(
 
 /** Makes a session's token unusable at once. Idempotent; another project's session is "not found". */
 export async function revokeConnectSession(db: Db, project: ProjectContext, id: number): Promise<void> {
-  const result = await db
-    .updateTable('connect_sessions')
-    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
-    .where('id', '=', id as never)
-    .where('project_id', '=', project.projectId)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw notFound(`Connect session ${id}`);
+  await db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable('connect_sessions')
+      .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
+      .where('id', '=', id as never)
+      .where('project_id', '=', project.projectId)
+      .returning(['revoked_at'])
+      .executeTakeFirst();
+    if (!row) throw notFound(`Connect session ${id}`);
+    await audit(tx, project, {
+      action: 'connect_session.revoked',
+      targetType: 'connect_session',
+      targetId: String(id),
+      after: { revoked_at: row.revoked_at?.toISOString() ?? null },
+    });
+  });
 }
 
 /** No token and no secrets: what a webhook receiver needs to tie the session to its customer. */

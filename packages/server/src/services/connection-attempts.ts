@@ -67,6 +67,19 @@ export async function recordFailedAttempt(
   });
 }
 
+/** A form connect the provider accepted: recorded as an authenticated attempt for its account. */
+export async function recordSucceededAttempt(
+  db: Db,
+  session: ConnectSessionRow,
+  target: Required<AttemptTarget>,
+  accountId: string,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const attempt = await createAttempt(tx, session, target);
+    await finishInTransaction(tx, attempt.id, { status: 'authenticated', accountId });
+  });
+}
+
 /** The status as callers see it: a pending attempt past its lifetime is reported as expired. */
 export function effectiveStatus(row: ConnectionAttemptRow): AttemptStatus {
   if (row.status === 'pending' && row.expires_at.getTime() < Date.now()) return 'expired';

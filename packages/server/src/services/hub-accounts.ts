@@ -9,7 +9,7 @@ import { DomainError, notFound, validationFailed } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 import type { HubAccountCreate } from '../schemas/hub.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
-import { recordFailedAttempt } from './connection-attempts.ts';
+import { recordFailedAttempt, recordSucceededAttempt } from './connection-attempts.ts';
 import { checkCredentials } from './credential-check.ts';
 import { allowedIntegration, existingAccountFor } from './hub-connectors.ts';
 import { maskSecret, type SplitValues, validateFormValues } from './hub-form.ts';
@@ -56,6 +56,8 @@ export async function connectAccount(
     verifyWithProvider(deps, connector, method, urls, values, integration.oauth_scopes),
   );
   const account = await saveAccount(deps, session, integration, connector, values);
+  // Successes are attempts too, so an end customer's history shows how each try ended.
+  await recordSucceededAttempt(deps.db, session, target, account.id);
   return { id: account.id, provider: account.provider };
 }
 

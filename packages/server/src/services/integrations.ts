@@ -14,6 +14,7 @@ import type {
   AuthConfigListQuery,
   AuthConfigUpdate,
 } from '../schemas/auth-configs.ts';
+import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
 import { checkUrlOverrides } from './url-overrides.ts';
 
@@ -98,7 +99,7 @@ export async function createIntegration(
     : undefined;
   const row = await deps.db.transaction().execute(async (tx) => {
     if (input.default) await clearDefault(tx, project.projectId, connector.key);
-    return tx
+    const created = await tx
       .insertInto('integrations')
       .values({
         id,
@@ -118,6 +119,13 @@ export async function createIntegration(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await audit(tx, project, {
+      action: 'integration.created',
+      targetType: 'integration',
+      targetId: id,
+      after: toAuthConfig(created, connector, deps.publicUrl),
+    });
+    return created;
   });
   return toAuthConfig(row, connector, deps.publicUrl);
 }
@@ -157,7 +165,7 @@ export async function updateIntegration(
     const secret = input.oauth
       ? deps.vault.encrypt(input.oauth.client_secret, integrationAad(project.projectId, id))
       : undefined;
-    return tx
+    const updated = await tx
       .updateTable('integrations')
       .set({
         ...(input.name !== undefined ? { name: input.name } : {}),
@@ -182,6 +190,14 @@ export async function updateIntegration(
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await audit(tx, project, {
+      action: 'integration.updated',
+      targetType: 'integration',
+      targetId: id,
+      before: toAuthConfig(current, connector, deps.publicUrl),
+      after: toAuthConfig(updated, connector, deps.publicUrl),
+    });
+    return updated;
   });
   return toAuthConfig(row, connectorOrFail(deps.catalogue, row.connector_key), deps.publicUrl);
 }
@@ -212,6 +228,15 @@ export async function deleteIntegration(
       );
     }
     await tx.deleteFrom('integrations').where('id', '=', id).execute();
+    const connector = deps.catalogue.get(current.connector_key);
+    await audit(tx, project, {
+      action: 'integration.deleted',
+      targetType: 'integration',
+      targetId: id,
+      before: connector
+        ? toAuthConfig(current, connector, deps.publicUrl)
+        : { connector_key: current.connector_key },
+    });
     return current;
   });
   return toAuthConfig(row, connectorOrFail(deps.catalogue, row.connector_key), deps.publicUrl);

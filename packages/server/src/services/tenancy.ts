@@ -2,12 +2,21 @@ import { sql } from 'kysely';
 import { generateId, generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { DomainError, notFound, validationFailed } from '../errors.ts';
+import { recordAudit } from './audit.ts';
 
 /** The project an API key belongs to: what every platform request runs as. */
 export interface ProjectContext {
   organizationId: number;
   projectId: string;
   apiKeyId: string;
+  /** Who acts, for the audit log; the API key (or 'cli') when absent. */
+  actor?: Actor;
+}
+
+export interface Actor {
+  type: 'api_key' | 'operator' | 'cli';
+  /** The API key id, the operator's email, or 'cli'. */
+  id: string;
 }
 
 export interface CreatedProject {
@@ -28,12 +37,23 @@ export interface ApiKeyInfo {
 /** Creates an organization (unless given one), a project in it, and the project's first API key. */
 export async function createProject(
   db: Db,
-  input: { name: string; organizationId?: number; apiKey?: string },
+  input: { name: string; organizationId?: number; apiKey?: string; actor?: Actor },
 ): Promise<CreatedProject> {
   const name = input.name.trim();
   if (!name) throw validationFailed('A project needs a non-empty name.');
-  return db.transaction().execute((tx) => insertProject(tx, name, input.organizationId, input.apiKey));
+  return db.transaction().execute(async (tx) => {
+    const created = await insertProject(tx, name, input.organizationId, input.apiKey);
+    await recordAudit(tx, created.project_id, input.actor ?? CLI, {
+      action: 'project.created',
+      targetType: 'project',
+      targetId: created.project_id,
+      after: { name, organization_id: created.organization_id },
+    });
+    return created;
+  });
 }
+
+const CLI: Actor = { type: 'cli', id: 'cli' };
 
 async function insertProject(
   tx: Tx,
@@ -67,6 +87,7 @@ export async function createApiKey(
   db: Db,
   projectId: string,
   name: string | null,
+  actor: Actor = CLI,
 ): Promise<{ key: string; info: ApiKeyInfo }> {
   return db.transaction().execute(async (tx) => {
     const project = await tx
@@ -75,7 +96,14 @@ export async function createApiKey(
       .where('id', '=', projectId)
       .executeTakeFirst();
     if (!project) throw notFound(`Project ${projectId}`);
-    return insertApiKey(tx, projectId, name);
+    const created = await insertApiKey(tx, projectId, name);
+    await recordAudit(tx, projectId, actor, {
+      action: 'api_key.created',
+      targetType: 'api_key',
+      targetId: created.info.id,
+      after: created.info,
+    });
+    return created;
   });
 }
 
@@ -111,16 +139,36 @@ export async function listApiKeys(db: Db, projectId: string): Promise<ApiKeyInfo
   return rows.map(toApiKeyInfo);
 }
 
-/** Revokes a key at once: the next request made with it gets 401. Revoking twice is harmless. */
-export async function revokeApiKey(db: Db, keyId: string): Promise<ApiKeyInfo> {
-  const row = await db
-    .updateTable('api_keys')
-    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
-    .where('id', '=', keyId)
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) throw notFound(`API key ${keyId}`);
-  return toApiKeyInfo(row);
+/**
+ * Revokes a key at once: the next request made with it gets 401. Revoking twice is harmless. With a
+ * project id, only a key of that project is found.
+ */
+export async function revokeApiKey(
+  db: Db,
+  keyId: string,
+  scope: { projectId?: string; actor?: Actor } = {},
+): Promise<ApiKeyInfo> {
+  return db.transaction().execute(async (tx) => {
+    let query = tx.selectFrom('api_keys').selectAll().where('id', '=', keyId);
+    if (scope.projectId) query = query.where('project_id', '=', scope.projectId);
+    const before = await query.forUpdate().executeTakeFirst();
+    if (!before) throw notFound(`API key ${keyId}`);
+    const row = await tx
+      .updateTable('api_keys')
+      .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
+      .where('id', '=', keyId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (!before.revoked_at)
+      await recordAudit(tx, row.project_id, scope.actor ?? CLI, {
+        action: 'api_key.revoked',
+        targetType: 'api_key',
+        targetId: keyId,
+        before: toApiKeyInfo(before),
+        after: toApiKeyInfo(row),
+      });
+    return toApiKeyInfo(row);
+  });
 }
 
 export async function listProjects(db: Db) {

@@ -21,6 +21,7 @@ import type {
 } from '../schemas/webhooks.ts';
 import { OUTBOX_CHANNEL } from '../webhooks/events.ts';
 import { generateSigningSecret } from '../webhooks/signer.ts';
+import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
 
 export interface WebhookDeps {
@@ -56,21 +57,30 @@ export async function createEndpoint(
   const id = generateId('whe_');
   const secret = generateSigningSecret();
   const encrypted = deps.vault.encrypt(secret, webhookEndpointAad(project.projectId, id));
-  const row = await deps.db
-    .insertInto('webhook_endpoints')
-    .values({
-      id,
-      project_id: project.projectId,
-      url,
-      description: input.description ?? null,
-      events: input.events ? JSON.stringify([...new Set(input.events)]) : null,
-      enabled: input.enabled ?? true,
-      secret_enc: encrypted.ciphertext,
-      key_version: encrypted.keyVersion,
-      updated_at: sql<Date>`now()` as never,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const created = await tx
+      .insertInto('webhook_endpoints')
+      .values({
+        id,
+        project_id: project.projectId,
+        url,
+        description: input.description ?? null,
+        events: input.events ? JSON.stringify([...new Set(input.events)]) : null,
+        enabled: input.enabled ?? true,
+        secret_enc: encrypted.ciphertext,
+        key_version: encrypted.keyVersion,
+        updated_at: sql<Date>`now()` as never,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, project, {
+      action: 'webhook_endpoint.created',
+      targetType: 'webhook_endpoint',
+      targetId: id,
+      after: toEndpoint(created),
+    });
+    return created;
+  });
   return { ...toEndpoint(row), secret };
 }
 
@@ -117,33 +127,58 @@ export async function updateEndpoint(
   const url = patch.url
     ? await acceptableWebhookUrl(patch.url, policyOf(deps.config), 'body.url')
     : undefined;
-  const row = await deps.db
-    .updateTable('webhook_endpoints')
-    .set({
-      ...(url ? { url } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.events !== undefined
-        ? { events: patch.events ? JSON.stringify([...new Set(patch.events)]) : null }
-        : {}),
-      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-      updated_at: sql<Date>`now()` as never,
-    })
-    .where('id', '=', id)
-    .where('project_id', '=', project.projectId)
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) throw notFound(`Webhook endpoint ${id}`);
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const before = await tx
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', project.projectId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!before) throw notFound(`Webhook endpoint ${id}`);
+    const updated = await tx
+      .updateTable('webhook_endpoints')
+      .set({
+        ...(url ? { url } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.events !== undefined
+          ? { events: patch.events ? JSON.stringify([...new Set(patch.events)]) : null }
+          : {}),
+        ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+        updated_at: sql<Date>`now()` as never,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, project, {
+      action: 'webhook_endpoint.updated',
+      targetType: 'webhook_endpoint',
+      targetId: id,
+      before: toEndpoint(before),
+      after: toEndpoint(updated),
+    });
+    return updated;
+  });
   return toEndpoint(row);
 }
 
 /** Deleting an endpoint drops its pending deliveries and its delivery log with it. */
 export async function deleteEndpoint(deps: WebhookDeps, project: ProjectContext, id: string): Promise<void> {
-  const result = await deps.db
-    .deleteFrom('webhook_endpoints')
-    .where('id', '=', id)
-    .where('project_id', '=', project.projectId)
-    .executeTakeFirst();
-  if (result.numDeletedRows === 0n) throw notFound(`Webhook endpoint ${id}`);
+  await deps.db.transaction().execute(async (tx) => {
+    const deleted = await tx
+      .deleteFrom('webhook_endpoints')
+      .where('id', '=', id)
+      .where('project_id', '=', project.projectId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!deleted) throw notFound(`Webhook endpoint ${id}`);
+    await audit(tx, project, {
+      action: 'webhook_endpoint.deleted',
+      targetType: 'webhook_endpoint',
+      targetId: id,
+      before: toEndpoint(deleted),
+    });
+  });
 }
 
 /**
@@ -167,7 +202,7 @@ export async function rotateSecret(
       .executeTakeFirst();
     if (!current) throw notFound(`Webhook endpoint ${id}`);
     const encrypted = deps.vault.encrypt(secret, webhookEndpointAad(project.projectId, id));
-    return tx
+    const rotated = await tx
       .updateTable('webhook_endpoints')
       .set({
         secret_enc: encrypted.ciphertext,
@@ -180,6 +215,17 @@ export async function rotateSecret(
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    // Which secret is not recorded, only that it changed and how long the old one keeps signing.
+    await audit(tx, project, {
+      action: 'webhook_endpoint.secret_rotated',
+      targetType: 'webhook_endpoint',
+      targetId: id,
+      after: {
+        overlap_seconds: overlapSeconds,
+        previous_secret_expires_at: toEndpoint(rotated).previous_secret_expires_at,
+      },
+    });
+    return rotated;
   });
   return { ...toEndpoint(row), secret };
 }
@@ -286,6 +332,12 @@ export async function replayDelivery(
       .returningAll()
       .executeTakeFirstOrThrow();
     await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(tx);
+    await audit(tx, project, {
+      action: 'webhook_delivery.replayed',
+      targetType: 'webhook_delivery',
+      targetId: id,
+      after: { delivery_id: created.id, endpoint_id: endpointId, event_id: created.event_id },
+    });
     return created;
   });
   const type = await deps.db

@@ -8,6 +8,7 @@ import * as m0006 from './0006_accounts_provider_index.ts';
 import * as m0007 from './0007_oauth_binding_refresh_backoff.ts';
 import * as m0008 from './0008_inbound_events.ts';
 import * as m0009 from './0009_sandbox.ts';
+import * as m0010 from './0010_console.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_oauth_binding_refresh_backoff': m0007,
   '0008_inbound_events': m0008,
   '0009_sandbox': m0009,
+  '0010_console': m0010,
 };
