@@ -125,7 +125,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
   program.addCommand(integrationCommands(config));
   program.addCommand(sessionCommands(config));
   program.addCommand(accountCommands(config));
-  program.addCommand(connectorCommands());
+  program.addCommand(connectorCommands(config));
   program.addCommand(operatorCommands(config));
 
   program

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { checkConnectorFile, loadCatalogue } from '../connectors/catalogue.ts';
+import type { Config } from '../config.ts';
+import { checkConnectorFile } from '../connectors/catalogue.ts';
+import { loadConfiguredCatalogue } from '../sandbox/setup.ts';
 import { CATEGORIES, type Category } from '../schemas/common.ts';
 import { print } from './shared.ts';
 
@@ -10,7 +12,7 @@ const category = (value: string): Category => {
 };
 
 /** `plugboard connectors list|lint`: the connector catalogue (connectors/*.json); no database. */
-export function connectorCommands(): Command {
+export function connectorCommands(config: () => Config): Command {
   const connectors = new Command('connectors').description(
     'the connector catalogue: list it, or check connector files (connectors/*.json)',
   );
@@ -20,7 +22,7 @@ export function connectorCommands(): Command {
     .option('--category <category>', `only this category (${CATEGORIES.join(', ')})`, category)
     .option('--json', 'print JSON')
     .action((flags: { category?: Category; json?: boolean }) => {
-      const rows = loadCatalogue()
+      const rows = loadConfiguredCatalogue(config())
         .list()
         .filter((c) => !flags.category || c.categories.includes(flags.category))
         .map((c) => ({ key: c.key, name: c.name, categories: [...c.categories] }));

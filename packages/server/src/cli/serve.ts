@@ -12,6 +12,7 @@ const curlCreateSession = (publicUrl: string, lineBreaks: boolean) =>
 function firstStartText(
   created: { project_id: string; api_key: string; chosen: boolean },
   publicUrl: string,
+  sandbox: boolean,
 ): string {
   if (created.chosen)
     return `Created the default project ${created.project_id} with the key from PLUGBOARD_BOOTSTRAP_API_KEY.`;
@@ -24,13 +25,19 @@ function firstStartText(
     "connect link (the response's auth_link_url is the page to open):",
     '',
     curlCreateSession(publicUrl, true),
+    ...(sandbox
+      ? [
+          '',
+          'On that page pick Sandbox, a demo provider built into Plugboard, and type the API key sandbox-good.',
+        ]
+      : []),
   ].join('\n');
 }
 
 /** `plugboard serve`: the HTTP API, until SIGTERM/SIGINT. */
 export async function runServe(cfg: Config): Promise<void> {
   const server = await startServer(cfg, (created) => {
-    process.stdout.write(`\n${firstStartText(created, cfg.publicUrl)}\n\n`);
+    process.stdout.write(`\n${firstStartText(created, cfg.publicUrl, cfg.sandbox)}\n\n`);
   });
   // Where to go next, on every start. The CLI can create links too, but with the embedded database only
   // while the server is stopped (one process per data directory), so the curl is the way shown for it.

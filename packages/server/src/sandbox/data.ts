@@ -154,7 +154,8 @@ export function sandboxCompany(seed: string): SandboxCompany {
       work_email: `${`${first}.${last}`.toLowerCase().replace(/[^a-z.]+/g, '')}${n}@${domain}`,
       job_title: pick(DEPARTMENTS[department]!),
       department,
-      employment_status: pick(STATUSES),
+      // Whoever runs the company is at work.
+      employment_status: n === 1 ? 'active' : pick(STATUSES),
       start_date: new Date(EPOCH - Math.floor(next() * 3000) * DAY).toISOString().slice(0, 10),
       // The first employee runs the company; everyone else reports to someone hired before them.
       manager_id: n === 1 ? null : `emp_${String(1 + Math.floor(next() * (n - 1))).padStart(4, '0')}`,
