@@ -199,12 +199,17 @@ for (const backend of backends()) {
     });
 
     test('the consent page refuses a foreign client or redirect URI, and cannot be framed', async () => {
-      const page = await fetch(
-        `${server.url}/sandbox/oauth/authorize?client_id=evil&redirect_uri=https://evil.example`,
-      );
+      const foreign = `${server.url}/sandbox/oauth/authorize?client_id=evil&redirect_uri=https://evil.example`;
+      const page = await fetch(foreign, { headers: { accept: 'text/html' } });
       assert.equal(page.status, 400);
       assert.match(await page.text(), /Unknown client_id/);
       assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      // A client that is not a browser gets the API's error shape instead of the page.
+      const json = await fetch(foreign);
+      assert.equal(json.status, 400);
+      const body = (await json.json()) as { statusCode: number; message: string };
+      assert.equal(body.statusCode, 400);
+      assert.match(body.message, /Unknown client_id/);
       // Malformed input gets the usual 400 error body, never a 500.
       const twice = await fetch(`${server.url}/sandbox/oauth/authorize?state=a&state=b`);
       assert.equal(twice.status, 400);

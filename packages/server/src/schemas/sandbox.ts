@@ -15,20 +15,20 @@ export const failNextRefreshBody = z
     count: z.number().int().min(1).max(100).default(1).describe('How many refreshes in a row fail'),
     error: refreshError.default('invalid_grant'),
   })
-  .meta({ id: 'SandboxFailNextRefresh', example: { count: 1, error: 'invalid_grant' } });
+  .meta({ id: 'SandboxFailNextRefresh', examples: [{ count: 1, error: 'invalid_grant' }] });
 
 export const failNextRefreshResult = z
   .object({ account_id: z.string(), failing_refreshes: z.number().int(), error: refreshError })
   .meta({
     id: 'SandboxFailNextRefreshResult',
-    example: { account_id: 'acc_4f1c…', failing_refreshes: 1, error: 'invalid_grant' },
+    examples: [{ account_id: 'acc_7Tq2mXc9Lw4pZr8k', failing_refreshes: 1, error: 'invalid_grant' }],
   });
 
 export const expireTokenResult = z
   .object({ account_id: z.string(), token_expires_at: z.iso.datetime({ offset: true }) })
   .meta({
     id: 'SandboxExpireTokenResult',
-    example: { account_id: 'acc_4f1c…', token_expires_at: '2026-11-30T13:00:00.000Z' },
+    examples: [{ account_id: 'acc_7Tq2mXc9Lw4pZr8k', token_expires_at: '2026-11-30T13:00:00.000Z' }],
   });
 
 const param = (description: string) => z.string().max(2048).optional().describe(description);
@@ -47,6 +47,21 @@ export const sandboxAuthorizeQuery = z.object({
   code_challenge_method: param('Always "S256"'),
 });
 
-export const sandboxConsentForm = sandboxAuthorizeQuery.extend({
-  decision: z.enum(['allow', 'deny']).describe('The button the user pressed'),
-});
+export const sandboxConsentForm = sandboxAuthorizeQuery
+  .extend({
+    decision: z.enum(['allow', 'deny']).describe('The button the user pressed'),
+  })
+  .meta({
+    examples: [
+      {
+        response_type: 'code',
+        client_id: 'plugboard-sandbox',
+        redirect_uri: 'http://localhost:4000/connect/oauth2/callback',
+        state: 'hX1d9Q2mVr4',
+        scope: 'employees:read tickets:read',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        decision: 'allow',
+      },
+    ],
+  });
