@@ -12,7 +12,9 @@ import {
 } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
+import { startDataCaches } from './cache/data-caches.ts';
 import { type AppContext, createAppContext } from './context.ts';
+import type { DatabaseHandle } from './db/database.ts';
 import { validationFailed } from './errors.ts';
 import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
@@ -43,9 +45,14 @@ export interface AppDeps extends Omit<AppContext, 'outbound'> {
   logStream?: DestinationStream;
   /** Shared with the webhook worker of the same process; a fresh registry when absent. */
   metrics?: Metrics;
+  /**
+   * The database's LISTEN: with it, API keys, sessions and accounts are cached in this process and
+   * every change made by any process reaches the caches (src/cache/); without it nothing is cached.
+   */
+  listen?: DatabaseHandle['listen'];
 }
 
-export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ logStream, metrics, listen, ...deps }: AppDeps): Promise<FastifyInstance> {
   const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
   const { config, db } = ctx;
   const app = Fastify({
@@ -78,6 +85,10 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   if (!deps.outbound) app.addHook('onClose', () => ctx.outbound.close());
+  if (listen) {
+    const stopCaches = await startDataCaches(db, listen);
+    app.addHook('onClose', stopCaches);
+  }
 
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })

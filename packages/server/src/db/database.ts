@@ -14,10 +14,15 @@ export interface DatabaseHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
   /**
-   * Calls onNotify for every NOTIFY on the channel (sent by any process, delivered on commit);
+   * Calls onNotify with the payload of every NOTIFY on the channel (sent by any process, delivered on
+   * commit), and onLost if the listening connection goes away (notifications may then be missed);
    * resolves to the function that stops listening.
    */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -45,7 +50,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     return {
       db,
       kind: 'postgres',
-      listen: (channel, onNotify) => listenPostgres(options.databaseUrl!, channel, onNotify),
+      listen: (channel, onNotify, onLost) => listenPostgres(options.databaseUrl!, channel, onNotify, onLost),
       close: () => db.destroy(),
     };
   }
@@ -74,19 +79,29 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 }
 
 /** LISTEN needs a connection of its own, outside the pool, held for as long as it listens. */
-async function listenPostgres(url: string, channel: string, onNotify: () => void) {
+async function listenPostgres(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onLost?: () => void,
+) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  client.on('notification', (msg) => msg.channel === channel && onNotify());
-  // A dropped connection only costs wake-ups: callers poll as well.
+  let stopping = false;
+  client.on('notification', (msg) => msg.channel === channel && onNotify(msg.payload ?? ''));
+  // A dropped connection costs the outbox only wake-ups (it polls as well); caches must hear of it.
   client.on('error', () => {});
+  client.on('end', () => {
+    if (!stopping) onLost?.();
+  });
   await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
   return async () => {
+    stopping = true;
     await client.end().catch(() => {});
   };
 }
 
-const listenPGlite = (client: PGlite) => async (channel: string, onNotify: () => void) => {
+const listenPGlite = (client: PGlite) => async (channel: string, onNotify: (payload: string) => void) => {
   const unsubscribe = await client.listen(channel, onNotify);
   return async () => {
     await unsubscribe().catch(() => {});

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { type AccountEntry, cachesOf } from '../cache/data-caches.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
@@ -9,7 +10,7 @@ import type { AccountListQuery, AccountPatch, AccountStatus, LinkedAccount } fro
 import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
 import type { ProjectContext } from './tenancy.ts';
-import { freshCredentials } from './token-refresh.ts';
+import { freshCredentials, REFRESH_MARGIN_MS, refreshDecision } from './token-refresh.ts';
 
 export interface AccountDeps {
   db: Db;
@@ -51,6 +52,65 @@ export async function findAccount(
     .executeTakeFirst();
 }
 
+/**
+ * An account ready to use (proxy, credentials endpoint): its row, its auth config's method and URLs,
+ * and its fresh decrypted credentials, in one query when not cached. Cached for a few seconds only
+ * while its stored token needs no refresh, never past the refresh margin; any change to the row or
+ * its auth config removes it from every process's cache.
+ */
+export async function accountForUse(
+  deps: AccountDeps & { outbound: OutboundClient },
+  projectId: string,
+  id: string,
+): Promise<AccountEntry> {
+  const caches = cachesOf(deps.db);
+  const hit = caches?.accounts.get(id);
+  if (hit && hit.row.project_id !== projectId) throw notFound(`Account ${id}`);
+  if (hit && refreshDecision(hit.row) === 'use') return hit;
+  if (hit) caches?.accounts.delete(id);
+  const load = async (): Promise<AccountEntry | undefined> => {
+    const found = await deps.db
+      .selectFrom('linked_accounts')
+      .leftJoin('integrations', (join) =>
+        join
+          .onRef('integrations.id', '=', 'linked_accounts.integration_id')
+          .onRef('integrations.project_id', '=', 'linked_accounts.project_id'),
+      )
+      .selectAll('linked_accounts')
+      .select([
+        'integrations.auth_method as integration_auth_method',
+        'integrations.urls as integration_urls',
+      ])
+      .where('linked_accounts.id', '=', id)
+      .where('linked_accounts.project_id', '=', projectId)
+      .executeTakeFirst();
+    if (!found) return undefined;
+    const { integration_auth_method, integration_urls, ...row } = found;
+    const integration =
+      row.integration_id && integration_auth_method !== null
+        ? { id: row.integration_id, auth_method: integration_auth_method, urls: integration_urls }
+        : undefined;
+    return { row, integration, credentials: await freshCredentials(deps, row) };
+  };
+  const entry = caches
+    ? await caches.accounts.load(id, load, (loaded) =>
+        // A refresh just happened (or is due): the row read is stale, so nothing is stored.
+        refreshDecision(loaded.row) !== 'use'
+          ? 0
+          : loaded.row.token_expires_at
+            ? loaded.row.token_expires_at.getTime() - REFRESH_MARGIN_MS - Date.now()
+            : Number.POSITIVE_INFINITY,
+      )
+    : await load();
+  if (!entry) throw notFound(`Account ${id}`);
+  return entry;
+}
+
+/** Drops an account from this process's cache at once (others hear of the change by notice). */
+export function forgetAccount(db: Db, id: string): void {
+  cachesOf(db)?.accounts.delete(id);
+}
+
 async function accountOrFail(db: Db, project: ProjectContext, id: string): Promise<LinkedAccountRow> {
   const row = await findAccount(db, project.projectId, id);
   if (!row) throw notFound(`Account ${id}`);
@@ -81,6 +141,7 @@ export async function deleteAccount(
     await recordAccountEvent(tx, 'account.deleted', deleted);
     return deleted;
   });
+  forgetAccount(deps.db, id);
   return toLinkedAccount(row, deps.catalogue);
 }
 
@@ -146,6 +207,7 @@ export async function updateAccount(
     await recordAccountEvent(tx, 'account.updated', updated);
     return updated;
   });
+  forgetAccount(deps.db, id);
   return toLinkedAccount(row, deps.catalogue);
 }
 
@@ -179,16 +241,8 @@ export async function getAccountCredentials(
   project: ProjectContext,
   id: string,
 ) {
-  const row = await accountOrFail(deps.db, project, id);
   // OAuth tokens about to expire are refreshed first, so callers always get a working token.
-  const credentials = await freshCredentials(deps, row);
-  const integration = row.integration_id
-    ? await deps.db
-        .selectFrom('integrations')
-        .select('auth_method')
-        .where('id', '=', row.integration_id)
-        .executeTakeFirst()
-    : undefined;
+  const { row, integration, credentials } = await accountForUse(deps, project.projectId, id);
   return {
     id: row.id,
     provider: row.provider,
