@@ -12,7 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import { startDataCaches } from './cache/data-caches.ts';
+import { type CacheTtls, startDataCaches } from './cache/data-caches.ts';
 import { type AppContext, createAppContext } from './context.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { validationFailed } from './errors.ts';
@@ -50,9 +50,17 @@ export interface AppDeps extends Omit<AppContext, 'outbound'> {
    * every change made by any process reaches the caches (src/cache/); without it nothing is cached.
    */
   listen?: DatabaseHandle['listen'];
+  /** Tests only: longer TTLs prove that changes arrive by notice, not by expiry. */
+  cacheTtls?: CacheTtls;
 }
 
-export async function buildApp({ logStream, metrics, listen, ...deps }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  logStream,
+  metrics,
+  listen,
+  cacheTtls,
+  ...deps
+}: AppDeps): Promise<FastifyInstance> {
   const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
   const { config, db } = ctx;
   const app = Fastify({
@@ -86,7 +94,7 @@ export async function buildApp({ logStream, metrics, listen, ...deps }: AppDeps)
   registerErrorHandling(app);
   if (!deps.outbound) app.addHook('onClose', () => ctx.outbound.close());
   if (listen) {
-    const stopCaches = await startDataCaches(db, listen);
+    const stopCaches = await startDataCaches(db, listen, cacheTtls);
     app.addHook('onClose', stopCaches);
   }
 

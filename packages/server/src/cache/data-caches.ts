@@ -21,13 +21,21 @@ export interface AccountEntry {
 export const CACHE_TTL_MS = { apiKeys: 10_000, sessions: 10_000, accounts: 5_000 } as const;
 
 /** Per process, per database. Bounded so memory stays flat whatever the traffic. */
+export type CacheTtls = { [K in keyof typeof CACHE_TTL_MS]: number };
+
 export class DataCaches {
   /** key_hash → project (valid keys only). */
-  readonly apiKeys = ttlCache<ProjectContext>({ max: 10_000, ttlMs: CACHE_TTL_MS.apiKeys });
+  readonly apiKeys;
   /** token_hash → usable session row. */
-  readonly sessions = ttlCache<ConnectSessionRow>({ max: 20_000, ttlMs: CACHE_TTL_MS.sessions });
+  readonly sessions;
   /** account id → account, auth config and decrypted credentials. */
-  readonly accounts = ttlCache<AccountEntry>({ max: 10_000, ttlMs: CACHE_TTL_MS.accounts });
+  readonly accounts;
+
+  constructor(ttl: CacheTtls = CACHE_TTL_MS) {
+    this.apiKeys = ttlCache<ProjectContext>({ max: 10_000, ttlMs: ttl.apiKeys });
+    this.sessions = ttlCache<ConnectSessionRow>({ max: 20_000, ttlMs: ttl.sessions });
+    this.accounts = ttlCache<AccountEntry>({ max: 10_000, ttlMs: ttl.accounts });
+  }
 
   /** Applies one notice: "k:<key_hash>", "s:<token_hash>", "a:<account id>", "i:<auth config id>". */
   apply(payload: string): void {
@@ -71,8 +79,10 @@ export const cachesOf = (db: Db): DataCaches | undefined => active.get(db);
 export async function startDataCaches(
   db: Db,
   listen: DatabaseHandle['listen'],
+  /** Tests lengthen them, to prove a change arrives by notice and not by expiry. */
+  ttl: CacheTtls = CACHE_TTL_MS,
 ): Promise<() => Promise<void>> {
-  const caches = new DataCaches();
+  const caches = new DataCaches(ttl);
   const stop = () => {
     if (active.get(db) === caches) active.delete(db);
     caches.clear();
