@@ -18,9 +18,23 @@ export interface AccountDeps {
   catalogue: Catalogue;
 }
 
-/** Stable order (creation time, then id) so pages never skip or repeat rows. */
-export async function listAccounts(deps: AccountDeps, project: ProjectContext, query: AccountListQuery) {
-  let q = deps.db.selectFrom('linked_accounts').selectAll().where('project_id', '=', project.projectId);
+/**
+ * Stable order (creation time, then id) so pages never skip or repeat rows. With a cursor (the last
+ * row's position, from the previous page) the page starts right after it through the index, instead
+ * of counting `offset` rows first: the last page of 100k accounts costs what the first does.
+ * `next` is the cursor of the following page, present when this page is full.
+ */
+export async function listAccounts(
+  deps: AccountDeps,
+  project: ProjectContext,
+  query: AccountListQuery,
+): Promise<{ accounts: LinkedAccount[]; next: string | undefined }> {
+  let q = deps.db
+    .selectFrom('linked_accounts')
+    .selectAll()
+    // The exact stored timestamp (microseconds; a JS Date keeps milliseconds only) for the cursor.
+    .select(sql<string>`created_at::text`.as('position'))
+    .where('project_id', '=', project.projectId);
   const owners = [
     ...(query.origin_owner_ids ?? []),
     ...(query.origin_owner_id ? [query.origin_owner_id] : []),
@@ -30,13 +44,38 @@ export async function listAccounts(deps: AccountDeps, project: ProjectContext, q
   if (providers.length) q = q.where('provider', 'in', providers);
   if (query.status?.length) q = q.where('status', 'in', query.status);
   if (query.account_ids?.length) q = q.where('id', 'in', query.account_ids);
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor);
+    q = q.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id})`);
+  }
   const rows = await q
     .orderBy('created_at')
     .orderBy('id')
     .limit(query.page_size)
-    .offset((query.page - 1) * query.page_size)
+    .offset(query.cursor !== undefined ? 0 : (query.page - 1) * query.page_size)
     .execute();
-  return rows.map((row) => toLinkedAccount(row, deps.catalogue));
+  const last = rows.at(-1);
+  return {
+    accounts: rows.map(({ position: _, ...row }) => toLinkedAccount(row, deps.catalogue)),
+    next: last && rows.length === query.page_size ? encodeCursor(last.position, last.id) : undefined,
+  };
+}
+
+const encodeCursor = (createdAt: string, id: string) =>
+  Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(createdAt))) {
+      return { createdAt, id };
+    }
+  } catch {
+    // Reported below, like any other malformed cursor.
+  }
+  throw validationFailed('query.cursor is not a cursor this server gave out; start again without it.', [
+    'query.cursor: malformed',
+  ]);
 }
 
 export async function findAccount(
