@@ -1,4 +1,7 @@
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -61,7 +64,9 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   }
   const lock = lockDataDir(options.dataDir, options.purpose ?? 'plugboard');
   try {
-    const client = await PGlite.create(path.join(options.dataDir, 'pgdata'));
+    const pgdata = path.join(options.dataDir, 'pgdata');
+    await ensureCluster(pgdata);
+    const client = await PGlite.create(pgdata);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
     return {
       db,
@@ -76,6 +81,29 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     lock.release();
     throw err;
   }
+}
+
+/**
+ * A first start creates the cluster in a child process that exits afterwards: initdb's memory (about
+ * 500 MB) would otherwise stay with the server for as long as it runs, since a WebAssembly memory
+ * only grows. The data directory lock is already held, so no other Plugboard races this.
+ */
+async function ensureCluster(pgdata: string): Promise<void> {
+  if (existsSync(path.join(pgdata, 'PG_VERSION'))) return;
+  const script = fileURLToPath(new URL('./create-cluster.mjs', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const child = fork(script, [pgdata], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `Creating the embedded database in ${pgdata} failed (${signal ?? `exit code ${code}`}); see the messages above, fix the cause (disk space, permissions) and start again.`,
+            ),
+          ),
+    );
+  });
 }
 
 /** LISTEN needs a connection of its own, outside the pool, held for as long as it listens. */
