@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -21,7 +21,7 @@ import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
-import { loggerOptions } from './http/logging.ts';
+import { loggerOptions, registerRequestLog } from './http/logging.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authConfigRoutes } from './routes/auth-configs.ts';
@@ -65,6 +65,8 @@ export async function buildApp({
   const { config, db } = ctx;
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
+    // One line per request (registerRequestLog) instead of Fastify's two: half the logging work.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Ids are short and opaque; a proxy's x-request-id is honoured so logs join up across hops.
@@ -88,6 +90,7 @@ export async function buildApp({
     }
     return parseJson(request, body as string, done);
   });
+  registerRequestLog(app);
   registerInputGuards(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
