@@ -14,10 +14,10 @@ const VARIANTS = {
   'initdb in this process (before: first start)': { create: 'inline' },
   'initdb in a child, then opened (after: first start)': { create: 'child' },
   'existing cluster opened (any restart)': { create: 'child', reopen: true },
-  'existing cluster, initialMemory 64 MiB': {
+  'existing cluster, initialMemory 128 MiB (the smallest PGlite 0.5 accepts)': {
     create: 'child',
     reopen: true,
-    initialMemory: 64 * 1024 * 1024,
+    initialMemory: 128 * 1024 * 1024,
   },
   'existing cluster, shared_buffers 16MB': {
     create: 'child',
@@ -37,15 +37,23 @@ async function child(variant: Variant) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'plugboard-mem-'));
   try {
     const pgdata = path.join(dir, 'pgdata');
-    if (variant.create === 'child') {
+    if (variant.create === 'child' && !variant.reopen) {
       const { openDatabase } = await import('../packages/server/src/db/database.ts');
       // openDatabase creates the cluster in a short-lived child, then opens it here.
       const handle = await openDatabase({ databaseUrl: undefined, dataDir: dir });
-      if (variant.reopen) await handle.close();
-      else {
-        await handle.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-        return process.memoryUsage().rss;
-      }
+      await handle.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+      const rss = process.memoryUsage().rss;
+      await handle.close();
+      return rss;
+    }
+    if (variant.reopen) {
+      // Created by another process, as if by an earlier run: this one only opens it.
+      const script = fileURLToPath(new URL('../packages/server/src/db/create-cluster.mjs', import.meta.url));
+      await new Promise<void>((resolve, reject) =>
+        fork(script, [pgdata], { execArgv: [] }).once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`create-cluster exited with ${code}`)),
+        ),
+      );
     }
     const db = await PGlite.create(pgdata, {
       ...(variant.initialMemory ? { initialMemory: variant.initialMemory } : {}),

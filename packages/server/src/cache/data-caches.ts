@@ -3,7 +3,7 @@ import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/
 import type { ProjectContext } from '../services/tenancy.ts';
 import { ttlCache } from './lru.ts';
 
-/** The one channel every cache invalidation travels on (see migration 0012's triggers). */
+/** The one channel every cache invalidation travels on (see migration 0012_data_plane). */
 export const CACHE_CHANNEL = 'plugboard_cache';
 
 /** What the proxy and the credentials endpoint need of an account, decrypted. */

@@ -29,9 +29,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       after update or delete on ${sql.table(table)}
       for each row execute function plugboard_cache_notify(${sql.lit(kind)}, ${sql.lit(column)})`.execute(db);
   }
+  // POST /connect_sessions/authenticate reads a session's latest attempt on every call; without this
+  // it scanned every attempt of every session (and so did deleting a session, through the foreign key).
+  await db.schema
+    .createIndex('connection_attempts_session_idx')
+    .on('connection_attempts')
+    .columns(['session_id', 'created_at', 'id'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('connection_attempts_session_idx').execute();
   for (const { table } of TRIGGERS) {
     await sql`drop trigger if exists ${sql.id(`${table}_cache_notify`)} on ${sql.table(table)}`.execute(db);
   }
