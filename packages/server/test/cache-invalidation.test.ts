@@ -121,16 +121,17 @@ for (const backend of backends()) {
       for (const t of everywhere()) {
         assert.equal((await call(on(t), 'GET', `/accounts/${id}/credentials`, { key })).status, 200);
       }
-      await sql`update linked_accounts set label = 'renamed', updated_at = now() where id = ${id}`.execute(
+      for (const db of dbs()) assert.ok(cachesOf(db)?.accounts.get(id), 'the account is cached');
+      // The credentials answer carries the cached row's setup_information: a change to it must show.
+      await sql`update linked_accounts set setup_information = '{"region":"eu"}', updated_at = now() where id = ${id}`.execute(
         server.database.db,
       );
       for (const t of everywhere()) {
         await eventually(async () => {
-          const res = await call(on(t), 'GET', `/accounts/${id}`, { key });
-          return res.body.label === 'renamed';
-        }, 'the label');
+          const res = await call(on(t), 'GET', `/accounts/${id}/credentials`, { key });
+          return res.body.setup_information?.region === 'eu';
+        }, 'the changed setup information');
       }
-      // The credentials entry was dropped too: a second SQL change of the secret would be read fresh.
       await sql`delete from linked_accounts where id = ${id}`.execute(server.database.db);
       for (const t of everywhere()) {
         await eventually(
