@@ -41,7 +41,7 @@ export async function startServer(
     const vault = await openVault(database.db, masterKey.key);
     const metrics = createMetrics(database.db);
     const context = createAppContext({ config, db: database.db, vault, catalogue });
-    const app = await buildApp({ ...context, metrics });
+    const app = await buildApp({ ...context, metrics, listen: database.listen });
     app.addHook('onClose', () => context.outbound.close());
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>

@@ -8,6 +8,8 @@ import { connectAttio, enableAttio } from './support/connect.ts';
 import { call, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 const TOKEN = 'good-proxy-token-0123456789';
+/** Past the proxy's 10 MiB cap. */
+const HUGE = 11 * 1024 * 1024;
 
 interface Seen {
   method: string;
@@ -33,6 +35,24 @@ async function startProviderApi() {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such object"}');
       } else if (path === '/broken') {
         res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream exploded');
+      } else if (path === '/huge') {
+        // Announced: refused before a byte is passed on.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(HUGE) });
+        res.end(Buffer.alloc(HUGE, 0x20));
+      } else if (path === '/huge-chunked') {
+        // Not announced: it already flows to the caller when it passes the cap.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(1024 * 1024, 0x61);
+        let sent = 0;
+        const more = () => {
+          while (sent < HUGE) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        res.on('error', () => {});
+        more();
       } else if (path === '/moved') {
         res.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere' }).end();
       } else if (req.method === 'POST') {
@@ -126,6 +146,31 @@ for (const backend of backends()) {
       assert.equal(moved.status, 502);
       assert.match(moved.body.message, /redirect/);
       assert.equal(api.seen.length, before + 1, 'the redirect was not followed');
+    });
+
+    test('an answer over 10 MiB: refused when announced, cut off at the cap when streamed', async () => {
+      const announced = await proxy({ path: '/huge' });
+      assert.equal(announced.status, 502);
+      assert.match(announced.body.message, /more than 10 MiB/);
+
+      const res = await fetch(`${server.url}/unified/proxy`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+          'content-type': 'application/json',
+          'x-account-id': accountId,
+        },
+        body: JSON.stringify({ path: '/huge-chunked' }),
+      });
+      assert.equal(res.status, 200, 'the status went out with the first bytes');
+      let received = 0;
+      await assert.rejects(async () => {
+        for await (const chunk of res.body!) received += (chunk as Uint8Array).byteLength;
+      }, 'the answer ends without completing');
+      assert.ok(received <= 10 * 1024 * 1024, `at most the cap was passed on (got ${received} bytes)`);
+
+      // The proxy still works afterwards (the provider's connection was released, not leaked).
+      assert.equal((await proxy({ path: '/v2/objects' })).status, 200);
     });
 
     test('only the account API host can be reached, and input is never a template', async () => {

@@ -22,16 +22,20 @@ export function accountCommands(config: () => Config): Command {
         const deps = await serviceDeps(cfg, db);
         const project = await resolveProject(db, flags.project);
         const all: LinkedAccount[] = [];
-        for (let page = 1; ; page++) {
+        // The keyset cursor: every page costs the same, however many accounts there are.
+        let cursor: string | undefined;
+        do {
           const batch = await listAccounts(deps, project, {
             origin_owner_id: flags.ownerId,
             provider: flags.provider,
-            page,
+            page: 1,
             page_size: PAGE_SIZE,
+            cursor,
           });
-          all.push(...batch);
-          if (batch.length < PAGE_SIZE) return all;
-        }
+          all.push(...batch.accounts);
+          cursor = batch.next;
+        } while (cursor);
+        return all;
       });
       print(rows, !!flags.json, () =>
         rows.length

@@ -1,4 +1,7 @@
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -14,10 +17,15 @@ export interface DatabaseHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
   /**
-   * Calls onNotify for every NOTIFY on the channel (sent by any process, delivered on commit);
+   * Calls onNotify with the payload of every NOTIFY on the channel (sent by any process, delivered on
+   * commit), and onLost if the listening connection goes away (notifications may then be missed);
    * resolves to the function that stops listening.
    */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -70,6 +78,13 @@ const oneConnection = new WeakSet<Db>();
  */
 export const holdsOneConnection = (db: Db): boolean => oneConnection.has(db);
 
+/**
+ * shared_buffers is PostgreSQL's own page cache, allocated inside PGlite's WebAssembly memory up front.
+ * The default (128MB) cost about 115 MB of RSS more than 16MB in bench/pglite-memory.ts, and the
+ * embedded database is meant for single-process installs whose data fits the OS page cache anyway.
+ */
+const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers = 16MB'] };
+
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     await probePostgres(options.databaseUrl);
@@ -82,19 +97,21 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     return {
       db,
       kind: 'postgres',
-      listen: (channel, onNotify) => listenPostgres(options.databaseUrl!, channel, onNotify),
+      listen: (channel, onNotify, onLost) => listenPostgres(options.databaseUrl!, channel, onNotify, onLost),
       close: () => db.destroy(),
     };
   }
   if (options.dataDir === 'memory') {
-    const client = await PGlite.create();
+    const client = await PGlite.create(PGLITE_OPTIONS);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
     oneConnection.add(db);
     return { db, kind: 'pglite', listen: listenPGlite(client), close: () => db.destroy() };
   }
   const lock = lockDataDir(options.dataDir, options.purpose ?? 'plugboard');
   try {
-    const client = await PGlite.create(path.join(options.dataDir, 'pgdata'));
+    const pgdata = path.join(options.dataDir, 'pgdata');
+    await ensureCluster(pgdata);
+    const client = await PGlite.create(pgdata, PGLITE_OPTIONS);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
     oneConnection.add(db);
     return {
@@ -112,20 +129,53 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   }
 }
 
+/**
+ * A first start creates the cluster in a child process that exits afterwards: initdb's memory (about
+ * 500 MB) would otherwise stay with the server for as long as it runs, since a WebAssembly memory
+ * only grows. The data directory lock is already held, so no other Plugboard races this.
+ */
+async function ensureCluster(pgdata: string): Promise<void> {
+  if (existsSync(path.join(pgdata, 'PG_VERSION'))) return;
+  const script = fileURLToPath(new URL('./create-cluster.mjs', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const child = fork(script, [pgdata], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `Creating the embedded database in ${pgdata} failed (${signal ?? `exit code ${code}`}); see the messages above, fix the cause (disk space, permissions) and start again.`,
+            ),
+          ),
+    );
+  });
+}
+
 /** LISTEN needs a connection of its own, outside the pool, held for as long as it listens. */
-async function listenPostgres(url: string, channel: string, onNotify: () => void) {
+async function listenPostgres(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onLost?: () => void,
+) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  client.on('notification', (msg) => msg.channel === channel && onNotify());
-  // A dropped connection only costs wake-ups: callers poll as well.
+  let stopping = false;
+  client.on('notification', (msg) => msg.channel === channel && onNotify(msg.payload ?? ''));
+  // A dropped connection costs the outbox only wake-ups (it polls as well); caches must hear of it.
   client.on('error', () => {});
+  client.on('end', () => {
+    if (!stopping) onLost?.();
+  });
   await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
   return async () => {
+    stopping = true;
     await client.end().catch(() => {});
   };
 }
 
-const listenPGlite = (client: PGlite) => async (channel: string, onNotify: () => void) => {
+const listenPGlite = (client: PGlite) => async (channel: string, onNotify: (payload: string) => void) => {
   const unsubscribe = await client.listen(channel, onNotify);
   return async () => {
     await unsubscribe().catch(() => {});

@@ -1,7 +1,9 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import { cachesOf } from '../cache/data-caches.ts';
+import { hashSecret } from '../crypto/tokens.ts';
 import type { Db } from '../db/database.ts';
 import { unauthorized } from '../errors.ts';
-import { findProjectByApiKey, type ProjectContext } from '../services/tenancy.ts';
+import { findProjectByKeyHash, type ProjectContext } from '../services/tenancy.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,14 +40,24 @@ export function apiKeyFromHeader(header: string | undefined): string | undefined
 
 export function apiKeyAuth(db: Db): onRequestHookHandler {
   return async function authenticate(request) {
-    const throttle = this.authThrottle;
     const key = apiKeyFromHeader(request.headers.authorization);
+    const caches = cachesOf(db);
+    const keyHash = key ? hashSecret(key) : undefined;
+    // A cached valid key is not a lookup: the throttle, which exists to protect lookups, is skipped.
+    const cached = keyHash ? caches?.apiKeys.get(keyHash) : undefined;
+    if (cached) {
+      request.project = cached;
+      return;
+    }
+    const throttle = this.authThrottle;
     await throttle.check(request, 'api_key', key);
-    if (!key) {
+    if (!key || !keyHash) {
       await throttle.recordFailure(request, 'api_key', undefined);
       throw unauthorized(MISSING);
     }
-    const project = await findProjectByApiKey(db, key);
+    const project = caches
+      ? await caches.apiKeys.load(keyHash, () => findProjectByKeyHash(db, keyHash))
+      : await findProjectByKeyHash(db, keyHash);
     if (!project) {
       await throttle.recordFailure(request, 'api_key', key);
       throw unauthorized(INVALID);

@@ -2,7 +2,11 @@ import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
 import { DomainError, unauthorized } from '../errors.ts';
-import { findUsableSession, INVALID_SESSION_TOKEN } from '../services/connect-sessions.ts';
+import {
+  cachedUsableSession,
+  findUsableSession,
+  INVALID_SESSION_TOKEN,
+} from '../services/connect-sessions.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,8 +30,12 @@ export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler 
     const header = request.headers['x-hub-session-token'];
     const token =
       typeof header === 'string' && header.length > 0 && header.length <= 512 ? header : undefined;
-    await throttle.check(request, 'session_token', token);
-    const session = token ? await findUsableSession(db, undefined, token) : undefined;
+    // A cached usable session is not a lookup: the throttle, which protects lookups, is skipped.
+    let session = token ? cachedUsableSession(db, token) : undefined;
+    if (!session) {
+      await throttle.check(request, 'session_token', token);
+      session = token ? await findUsableSession(db, undefined, token) : undefined;
+    }
     if (!session) {
       await throttle.recordFailure(request, 'session_token', token);
       throw unauthorized(INVALID_SESSION_TOKEN);

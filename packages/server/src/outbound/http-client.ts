@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher, request, fetch as undiciFetch } from 'undici';
 import {
   type AddressPolicy,
   BlockedAddressError,
@@ -22,6 +23,20 @@ export interface OutboundOptions {
 
 export type OutboundInit = Omit<RequestInit, 'redirect'>;
 
+/** A request whose answer is read as a stream (the proxy passes it on without buffering it). */
+export interface StreamInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface StreamedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Must be read to the end or destroyed, or the pooled connection is not given back. */
+  body: Readable;
+}
+
 /**
  * The one way Plugboard calls a URL a tenant can influence: provider APIs, credential checks, the
  * proxy, OAuth token endpoints. It refuses addresses outside the policy (IP literals before
@@ -33,6 +48,11 @@ export interface OutboundClient {
   readonly policy: AddressPolicy;
   readonly timeoutMs: number;
   fetch(url: string | URL, init?: OutboundInit): Promise<Response>;
+  /**
+   * The same guard, pool, redirect rule and time bound as fetch (the bound covers the body too), with
+   * the body as a Node stream: no WHATWG stream layers between the provider's socket and the caller.
+   */
+  stream(url: string, init: StreamInit): Promise<StreamedResponse>;
   close(): Promise<void>;
 }
 
@@ -68,6 +88,38 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
         return response as unknown as Response;
       } catch (err) {
         // undici wraps connect errors in "fetch failed"; a refused address must stay recognisable.
+        const blocked = findCause(err, BlockedAddressError);
+        if (blocked) throw blocked;
+        throw err;
+      }
+    },
+    async stream(input, init) {
+      const url = parseHttpUrl(input, 'provider URL');
+      const signal = AbortSignal.timeout(options.timeoutMs);
+      const local = inProcess.get(url.origin);
+      if (local) {
+        const response = await local(new Request(url, { ...init, signal, redirect: 'manual' }));
+        return {
+          status: response.status,
+          headers: Object.fromEntries(response.headers),
+          body: response.body
+            ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)
+            : Readable.from([]),
+        };
+      }
+      const host = bareHostname(url);
+      if (isIP(host)) checkAddress(host, options.policy);
+      try {
+        // undici's request() never follows redirects (no redirect interceptor is composed here).
+        const response = await request(url, {
+          method: init.method as Dispatcher.HttpMethod,
+          headers: init.headers,
+          body: init.body,
+          signal,
+          dispatcher: agent,
+        });
+        return { status: response.statusCode, headers: response.headers, body: response.body };
+      } catch (err) {
         const blocked = findCause(err, BlockedAddressError);
         if (blocked) throw blocked;
         throw err;

@@ -21,6 +21,14 @@ import {
   updateAccount,
 } from '../services/accounts.ts';
 
+/** The same request with the cursor in place of page. */
+function nextPageUrl(publicUrl: string, requestUrl: string, cursor: string): string {
+  const url = new URL(requestUrl, 'http://x');
+  url.searchParams.delete('page');
+  url.searchParams.set('cursor', cursor);
+  return `${publicUrl}${url.pathname}${url.search}`;
+}
+
 export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
   app.addHook('onRequest', projectAuth(ctx));
   const deps = serviceDeps(ctx);
@@ -33,12 +41,21 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
       schema: {
         ...common,
         summary: 'List linked accounts',
+        description:
+          'A bare JSON array, paged with page and page_size as in the reference. Beyond the reference: when a page is full, the answer carries the next page\'s cursor in an `x-next-cursor` header and a `Link: <…>; rel="next"` header; pass it as `cursor` (same filters and page_size, no page) to read the next page through the index, so deep pages cost what the first does. A cursor stays valid while its account exists or not: it marks a position, not a row.',
         querystring: accountListQuery,
         response: { 200: z.array(linkedAccount), ...errorResponses },
         responseDocs: { 200: 'The matching accounts, newest first: a bare JSON array, as in StackOne' },
       },
     },
-    async (request) => listAccounts(deps, projectOf(request), request.query),
+    async (request, reply) => {
+      const { accounts, next } = await listAccounts(deps, projectOf(request), request.query);
+      if (next) {
+        reply.header('x-next-cursor', next);
+        reply.header('link', `<${nextPageUrl(ctx.config.publicUrl, request.url, next)}>; rel="next"`);
+      }
+      return accounts;
+    },
   );
 
   app.get(

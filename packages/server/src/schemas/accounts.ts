@@ -48,6 +48,14 @@ export const accountListQuery = z.object({
   status: repeatable(lenientEnum(ACCOUNT_STATUSES)),
   account_ids: repeatable(storableString(255)),
   ...pagination,
+  cursor: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/, { error: 'must be a cursor from x-next-cursor or a Link rel="next" header' })
+    .optional()
+    .describe(
+      'Beyond the reference: the x-next-cursor of the previous page (keyset paging). Replaces page: every page costs what the first does.',
+    ),
 });
 export type AccountListQuery = z.output<typeof accountListQuery>;
 

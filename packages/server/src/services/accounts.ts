@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { type AccountEntry, cachesOf } from '../cache/data-caches.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
@@ -10,7 +11,7 @@ import type { Category } from '../schemas/common.ts';
 import { recordAccountEvent } from '../webhooks/events.ts';
 import { audit } from './audit.ts';
 import type { ProjectContext } from './tenancy.ts';
-import { freshCredentials } from './token-refresh.ts';
+import { freshCredentials, REFRESH_MARGIN_MS, refreshDecision } from './token-refresh.ts';
 
 export interface AccountDeps {
   db: Db;
@@ -18,9 +19,23 @@ export interface AccountDeps {
   catalogue: Catalogue;
 }
 
-/** Stable order (creation time, then id) so pages never skip or repeat rows. */
-export async function listAccounts(deps: AccountDeps, project: ProjectContext, query: AccountListQuery) {
-  let q = deps.db.selectFrom('linked_accounts').selectAll().where('project_id', '=', project.projectId);
+/**
+ * Stable order (creation time, then id) so pages never skip or repeat rows. With a cursor (the last
+ * row's position, from the previous page) the page starts right after it through the index, instead
+ * of counting `offset` rows first: the last page of 100k accounts costs what the first does.
+ * `next` is the cursor of the following page, present when this page is full.
+ */
+export async function listAccounts(
+  deps: AccountDeps,
+  project: ProjectContext,
+  query: AccountListQuery,
+): Promise<{ accounts: LinkedAccount[]; next: string | undefined }> {
+  let q = deps.db
+    .selectFrom('linked_accounts')
+    .selectAll()
+    // The exact stored timestamp (microseconds; a JS Date keeps milliseconds only) for the cursor.
+    .select(sql<string>`created_at::text`.as('position'))
+    .where('project_id', '=', project.projectId);
   const owners = [
     ...(query.origin_owner_ids ?? []),
     ...(query.origin_owner_id ? [query.origin_owner_id] : []),
@@ -30,13 +45,38 @@ export async function listAccounts(deps: AccountDeps, project: ProjectContext, q
   if (providers.length) q = q.where('provider', 'in', providers);
   if (query.status?.length) q = q.where('status', 'in', query.status);
   if (query.account_ids?.length) q = q.where('id', 'in', query.account_ids);
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor);
+    q = q.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id})`);
+  }
   const rows = await q
     .orderBy('created_at')
     .orderBy('id')
     .limit(query.page_size)
-    .offset((query.page - 1) * query.page_size)
+    .offset(query.cursor !== undefined ? 0 : (query.page - 1) * query.page_size)
     .execute();
-  return rows.map((row) => toLinkedAccount(row, deps.catalogue));
+  const last = rows.at(-1);
+  return {
+    accounts: rows.map(({ position: _, ...row }) => toLinkedAccount(row, deps.catalogue)),
+    next: last && rows.length === query.page_size ? encodeCursor(last.position, last.id) : undefined,
+  };
+}
+
+const encodeCursor = (createdAt: string, id: string) =>
+  Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(createdAt))) {
+      return { createdAt, id };
+    }
+  } catch {
+    // Reported below, like any other malformed cursor.
+  }
+  throw validationFailed('query.cursor is not a cursor this server gave out; start again without it.', [
+    'query.cursor: malformed',
+  ]);
 }
 
 export async function findAccount(
@@ -50,6 +90,65 @@ export async function findAccount(
     .where('id', '=', id)
     .where('project_id', '=', projectId)
     .executeTakeFirst();
+}
+
+/**
+ * An account ready to use (proxy, credentials endpoint): its row, its auth config's method and URLs,
+ * and its fresh decrypted credentials, in one query when not cached. Cached for a few seconds only
+ * while its stored token needs no refresh, never past the refresh margin; any change to the row or
+ * its auth config removes it from every process's cache.
+ */
+export async function accountForUse(
+  deps: AccountDeps & { outbound: OutboundClient },
+  projectId: string,
+  id: string,
+): Promise<AccountEntry> {
+  const caches = cachesOf(deps.db);
+  const hit = caches?.accounts.get(id);
+  if (hit && hit.row.project_id !== projectId) throw notFound(`Account ${id}`);
+  if (hit && refreshDecision(hit.row) === 'use') return hit;
+  if (hit) caches?.accounts.delete(id);
+  const load = async (): Promise<AccountEntry | undefined> => {
+    const found = await deps.db
+      .selectFrom('linked_accounts')
+      .leftJoin('integrations', (join) =>
+        join
+          .onRef('integrations.id', '=', 'linked_accounts.integration_id')
+          .onRef('integrations.project_id', '=', 'linked_accounts.project_id'),
+      )
+      .selectAll('linked_accounts')
+      .select([
+        'integrations.auth_method as integration_auth_method',
+        'integrations.urls as integration_urls',
+      ])
+      .where('linked_accounts.id', '=', id)
+      .where('linked_accounts.project_id', '=', projectId)
+      .executeTakeFirst();
+    if (!found) return undefined;
+    const { integration_auth_method, integration_urls, ...row } = found;
+    const integration =
+      row.integration_id && integration_auth_method !== null
+        ? { id: row.integration_id, auth_method: integration_auth_method, urls: integration_urls }
+        : undefined;
+    return { row, integration, credentials: await freshCredentials(deps, row) };
+  };
+  const entry = caches
+    ? await caches.accounts.load(id, load, (loaded) =>
+        // A refresh just happened (or is due): the row read is stale, so nothing is stored.
+        refreshDecision(loaded.row) !== 'use'
+          ? 0
+          : loaded.row.token_expires_at
+            ? loaded.row.token_expires_at.getTime() - REFRESH_MARGIN_MS - Date.now()
+            : Number.POSITIVE_INFINITY,
+      )
+    : await load();
+  if (!entry) throw notFound(`Account ${id}`);
+  return entry;
+}
+
+/** Drops an account from this process's cache at once (others hear of the change by notice). */
+export function forgetAccount(db: Db, id: string): void {
+  cachesOf(db)?.accounts.delete(id);
 }
 
 async function accountOrFail(db: Db, project: ProjectContext, id: string): Promise<LinkedAccountRow> {
@@ -88,6 +187,7 @@ export async function deleteAccount(
     });
     return deleted;
   });
+  forgetAccount(deps.db, id);
   return toLinkedAccount(row, deps.catalogue);
 }
 
@@ -160,6 +260,7 @@ export async function updateAccount(
     });
     return updated;
   });
+  forgetAccount(deps.db, id);
   return toLinkedAccount(row, deps.catalogue);
 }
 
@@ -193,16 +294,8 @@ export async function getAccountCredentials(
   project: ProjectContext,
   id: string,
 ) {
-  const row = await accountOrFail(deps.db, project, id);
   // OAuth tokens about to expire are refreshed first, so callers always get a working token.
-  const credentials = await freshCredentials(deps, row);
-  const integration = row.integration_id
-    ? await deps.db
-        .selectFrom('integrations')
-        .select('auth_method')
-        .where('id', '=', row.integration_id)
-        .executeTakeFirst()
-    : undefined;
+  const { row, integration, credentials } = await accountForUse(deps, project.projectId, id);
   return {
     id: row.id,
     provider: row.provider,

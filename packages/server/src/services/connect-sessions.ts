@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import { cachesOf } from '../cache/data-caches.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
 import type { Db } from '../db/database.ts';
@@ -114,17 +115,42 @@ export async function createConnectSession(
 
 /**
  * Looks a session up by its token within the caller's project. Unknown, expired, revoked and other
- * projects' tokens all take the same single indexed query and fail the same way.
+ * projects' tokens all take the same single indexed query (or cache lookup) and fail the same way.
+ * A cached session is served only until its expiry; revoking it removes it from every process's cache.
  */
-export async function findUsableSession(db: Db, projectId: string | undefined, token: string) {
-  let query = db
+export async function findUsableSession(
+  db: Db,
+  projectId: string | undefined,
+  token: string,
+): Promise<ConnectSessionRow | undefined> {
+  const tokenHash = hashSecret(token);
+  const caches = cachesOf(db);
+  const row = caches
+    ? await caches.sessions.load(
+        tokenHash,
+        () => selectUsableSession(db, tokenHash),
+        (found) => found.expires_at.getTime() - Date.now(),
+      )
+    : await selectUsableSession(db, tokenHash);
+  if (!row || row.expires_at.getTime() <= Date.now()) return undefined;
+  if (projectId !== undefined && row.project_id !== projectId) return undefined;
+  return row;
+}
+
+/** A session from the cache only (no lookup), for callers that skip work on a known-good token. */
+export function cachedUsableSession(db: Db, token: string): ConnectSessionRow | undefined {
+  const row = cachesOf(db)?.sessions.get(hashSecret(token));
+  return row && row.expires_at.getTime() > Date.now() ? row : undefined;
+}
+
+function selectUsableSession(db: Db, tokenHash: string) {
+  return db
     .selectFrom('connect_sessions')
     .selectAll()
-    .where('token_hash', '=', hashSecret(token))
+    .where('token_hash', '=', tokenHash)
     .where('revoked_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`);
-  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
-  return query.executeTakeFirst();
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
 }
 
 export async function authenticateConnectSession(
@@ -154,9 +180,11 @@ export async function revokeConnectSession(db: Db, project: ProjectContext, id: 
       .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` as never })
       .where('id', '=', id as never)
       .where('project_id', '=', project.projectId)
-      .returning(['revoked_at'])
+      .returning(['revoked_at', 'token_hash'])
       .executeTakeFirst();
     if (!row) throw notFound(`Connect session ${id}`);
+    // At once in this process; other processes hear of it through the table's notice.
+    cachesOf(db)?.sessions.delete(row.token_hash);
     await audit(tx, project, {
       action: 'connect_session.revoked',
       targetType: 'connect_session',

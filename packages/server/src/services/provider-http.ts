@@ -1,8 +1,9 @@
+import type { Readable } from 'node:stream';
 import type { AuthMethod } from '../connectors/schema.ts';
 import { fillTemplate } from '../connectors/schema.ts';
 import { DomainError, validationFailed } from '../errors.ts';
 import { BlockedAddressError, InvalidUrlError } from '../outbound/address-policy.ts';
-import type { OutboundClient } from '../outbound/http-client.ts';
+import type { OutboundClient, StreamedResponse } from '../outbound/http-client.ts';
 
 /** Values a connector's templates can refer to: every form field, plus tokens for OAuth methods. */
 export type CredentialValues = Record<string, string>;
@@ -95,25 +96,32 @@ export async function sendProviderRequest(
   options: { maxBodyBytes?: number; body?: string } = {},
 ): Promise<ProviderResponse> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-  let response: Response;
-  try {
-    response = await outbound.fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: options.body,
-    });
-  } catch (err) {
-    throw providerCallError(err, request.url, outbound.timeoutMs);
-  }
-  const { bytes, truncated } = await readCapped(response, maxBodyBytes);
+  const response = await streamProviderRequest(outbound, request, options.body);
+  const { bytes, truncated } = await readCapped(response.body, maxBodyBytes);
   return {
     status: response.status,
     body: bytes.toString('utf8'),
     bytes,
-    contentType: response.headers.get('content-type'),
+    contentType: headerValue(response.headers['content-type']),
     truncated,
   };
 }
+
+/** sendProviderRequest without reading the body: the caller reads (or destroys) the stream. */
+export async function streamProviderRequest(
+  outbound: OutboundClient,
+  request: ProviderRequest,
+  body?: string,
+): Promise<StreamedResponse> {
+  try {
+    return await outbound.stream(request.url, { method: request.method, headers: request.headers, body });
+  } catch (err) {
+    throw providerCallError(err, request.url, outbound.timeoutMs);
+  }
+}
+
+export const headerValue = (value: string | string[] | undefined): string | null =>
+  (Array.isArray(value) ? value[0] : value) ?? null;
 
 /**
  * What a failed provider call means to the caller: an address the guard refuses is the configuration's
@@ -138,18 +146,23 @@ export function providerCallError(err: unknown, url: string, timeoutMs: number):
   });
 }
 
-async function readCapped(response: Response, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  if (!response.body) return { bytes: Buffer.alloc(0), truncated: false };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+/** Reads at most `max` bytes (and says whether there was more), then lets the connection go. */
+export async function readCapped(
+  body: Readable,
+  max: number,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
   let size = 0;
-  while (size < max) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).byteLength;
+      if (size > max) break;
+    }
+  } finally {
+    // Breaking out of the loop destroys the stream; a finished one is left as it is.
+    if (!body.readableEnded) body.destroy();
   }
-  await reader.cancel().catch(() => {});
   const all = Buffer.concat(chunks);
   return { bytes: all.subarray(0, max), truncated: all.length > max };
 }

@@ -1,15 +1,21 @@
+import { type Readable, Transform } from 'node:stream';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { fillTemplate } from '../connectors/schema.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
-import { DomainError, notFound, validationFailed } from '../errors.ts';
+import { DomainError, validationFailed } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 import type { ProxyRequestBody } from '../schemas/proxy.ts';
-import { findAccount } from './accounts.ts';
-import { authMethodOf, effectiveUrls, findIntegration } from './integrations.ts';
-import { buildProviderRequest, providerUrl, sendProviderRequest } from './provider-http.ts';
+import { accountForUse } from './accounts.ts';
+import { authMethodOf, effectiveUrls } from './integrations.ts';
+import {
+  buildProviderRequest,
+  headerValue,
+  providerUrl,
+  readCapped,
+  streamProviderRequest,
+} from './provider-http.ts';
 import type { ProjectContext } from './tenancy.ts';
-import { freshCredentials } from './token-refresh.ts';
 
 export interface ProxyDeps {
   db: Db;
@@ -21,10 +27,11 @@ export interface ProxyDeps {
 export interface ProxyResult {
   status: number;
   contentType: string | null;
-  body: Buffer;
+  /** The provider's body, passed through as it arrives; it errors (ending the answer) past the cap. */
+  body: Readable;
 }
 
-/** Provider answers larger than this are refused rather than buffered. */
+/** Provider answers larger than this are refused (up front when announced, else cut off there). */
 export const MAX_PROXY_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /**
@@ -57,11 +64,7 @@ export async function proxyRequest(
   accountId: string,
   input: ProxyRequestBody,
 ): Promise<ProxyResult> {
-  const account = await findAccount(deps.db, project.projectId, accountId);
-  if (!account) throw notFound(`Account ${accountId}`);
-  const integration = account.integration_id
-    ? await findIntegration(deps.db, project.projectId, account.integration_id)
-    : undefined;
+  const { row: account, integration, credentials } = await accountForUse(deps, project.projectId, accountId);
   const connector = deps.catalogue.get(account.provider);
   if (!integration || !connector) {
     throw new DomainError('unprocessable', 'The auth config of this account is gone; reconnect the account.');
@@ -74,7 +77,6 @@ export async function proxyRequest(
       throw validationFailed(`${field} must not contain "{{"`, [`${field}: "{{" not allowed`]);
   }
 
-  const credentials = await freshCredentials(deps, account);
   const values = Object.fromEntries(
     Object.entries({ ...(account.setup_information ?? {}), ...credentials }).map(([k, v]) => [k, String(v)]),
   );
@@ -113,20 +115,28 @@ export async function proxyRequest(
     request.headers['content-type'] ??= 'application/json';
   }
 
-  const response = await sendProviderRequest(deps.outbound, request, {
-    maxBodyBytes: MAX_PROXY_RESPONSE_BYTES,
-    body,
-  });
-  if (response.truncated) {
-    throw new DomainError(
-      'provider_error',
-      `${connector.name} answered with more than ${MAX_PROXY_RESPONSE_BYTES / 1024 / 1024} MiB; ask for a smaller page.`,
-    );
-  }
+  const response = await streamProviderRequest(deps.outbound, request, body);
+  const contentType = headerValue(response.headers['content-type']);
   if (response.status >= 200 && response.status < 300) {
-    return { status: response.status, contentType: response.contentType, body: response.bytes };
+    const announced = Number(headerValue(response.headers['content-length']) ?? 0);
+    if (announced > MAX_PROXY_RESPONSE_BYTES) {
+      response.body.destroy();
+      throw tooLarge(connector.name);
+    }
+    const body = capped(connector.name);
+    // A provider body that fails midway (timeout, reset) must end the answer too, and a caller that
+    // goes away must release the provider's connection. Wired by hand: stream.pipeline allocates an
+    // AbortController (and a DOMException on finish) per call, a measurable cost on this path.
+    const source = response.body;
+    source.on('error', (err) => body.destroy(err));
+    body.on('close', () => {
+      if (!source.readableEnded) source.destroy();
+    });
+    source.pipe(body);
+    return { status: response.status, contentType, body };
   }
-  const providerResponse = response.body.slice(0, 64 * 1024);
+  const { bytes } = await readCapped(response.body, 64 * 1024);
+  const providerResponse = bytes.toString('utf8');
   // The provider's own 4xx (bad path, missing permission…) keeps its status; anything else is a 502.
   const passOn = response.status >= 400 && response.status < 500 && response.status !== 401;
   throw new DomainError(
@@ -136,4 +146,26 @@ export async function proxyRequest(
       : `${connector.name} answered HTTP ${response.status}.`,
     { provider_response: providerResponse, ...(passOn ? { status: response.status } : {}) },
   );
+}
+
+const tooLarge = (name: string) =>
+  new DomainError(
+    'provider_error',
+    `${name} answered with more than ${MAX_PROXY_RESPONSE_BYTES / 1024 / 1024} MiB; ask for a smaller page.`,
+  );
+
+/**
+ * Passes bytes through up to the cap. A body that did not announce its length and runs past the cap
+ * has already started to flow to the caller, so the answer is cut off there (the connection is closed
+ * without a complete body) rather than buffered to decide first.
+ */
+function capped(name: string): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.byteLength;
+      if (size > MAX_PROXY_RESPONSE_BYTES) return done(tooLarge(name));
+      done(null, chunk);
+    },
+  });
 }

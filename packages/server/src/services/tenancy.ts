@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { cachesOf } from '../cache/data-caches.ts';
 import { generateId, generateSecret, hashSecret, TOKEN_PREFIX } from '../crypto/tokens.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { DomainError, notFound, validationFailed } from '../errors.ts';
@@ -167,6 +168,8 @@ export async function revokeApiKey(
         before: toApiKeyInfo(before),
         after: toApiKeyInfo(row),
       });
+    // At once in this process; other processes hear of it through the table's notice.
+    cachesOf(db)?.apiKeys.delete(row.key_hash);
     return toApiKeyInfo(row);
   });
 }
@@ -201,12 +204,17 @@ export async function projectContext(db: Db, projectId: string): Promise<Project
 }
 
 /** Resolves an API key to its project; undefined for unknown or revoked keys. */
-export async function findProjectByApiKey(db: Db, key: string): Promise<ProjectContext | undefined> {
+export function findProjectByApiKey(db: Db, key: string): Promise<ProjectContext | undefined> {
+  return findProjectByKeyHash(db, hashSecret(key));
+}
+
+/** findProjectByApiKey for a key already hashed. */
+export async function findProjectByKeyHash(db: Db, keyHash: string): Promise<ProjectContext | undefined> {
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('projects', 'projects.id', 'api_keys.project_id')
     .select(['api_keys.id as key_id', 'projects.id as project_id', 'projects.organization_id'])
-    .where('api_keys.key_hash', '=', hashSecret(key))
+    .where('api_keys.key_hash', '=', keyHash)
     .where('api_keys.revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { cachesOf } from '../cache/data-caches.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
 import { fillTemplate } from '../connectors/schema.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
@@ -166,6 +167,8 @@ export async function freshCredentials(
       }
     },
   );
+  // Whatever happened under the lock, no process may keep serving what it cached before.
+  cachesOf(deps.db)?.accounts.delete(row.id);
   if (outcome.kind === 'use') return outcome.credentials as unknown as Record<string, unknown>;
   if (outcome.kind === 'reconnect') throw needsReconnect(outcome.row);
   if (outcome.kind === 'wait') throw retryLater(outcome.row);
@@ -234,6 +237,7 @@ async function handleFailure(
     if (definite && latest.status !== 'expired') await recordAccountEvent(tx, 'account.refresh_failed', row);
     return row;
   });
+  cachesOf(deps.db)?.accounts.delete(previous.id);
   if (definite) throw needsReconnect(updated);
   // A transient failure inside the refresh margin: the stored token still works for a while.
   if (tokenStillValid(updated)) return read(updated.credentials_enc);

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
+import type { CacheTtls } from '../../src/cache/data-caches.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Catalogue } from '../../src/connectors/catalogue.ts';
 import { openVault, type Vault } from '../../src/crypto/vault.ts';
@@ -42,7 +43,7 @@ export const LOOPBACK_PROVIDERS = { PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback
 export async function startTestServer(
   backend: Backend,
   env: Record<string, string> = {},
-  options: { pgliteDir?: string; webhooks?: boolean } = {},
+  options: { pgliteDir?: string; webhooks?: boolean; caches?: CacheTtls } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(backend, options.pgliteDir);
   // The public URL is the server's own address, so links and logo URLs in responses work in tests.
@@ -59,7 +60,16 @@ export async function startTestServer(
   const vault = await openVault(database.db, masterKey);
   const catalogue = loadConfiguredCatalogue(config);
   const metrics = createMetrics(database.db);
-  const app = await buildApp({ config, db: database.db, vault, catalogue, logStream, metrics });
+  // Caches (and their LISTEN) only where a suite asks: others write rows behind the server's back.
+  const app = await buildApp({
+    config,
+    db: database.db,
+    vault,
+    catalogue,
+    logStream,
+    metrics,
+    ...(options.caches ? { listen: database.listen, cacheTtls: options.caches } : {}),
+  });
   await app.listen({ host: '127.0.0.1', port });
   const dispatcher = options.webhooks
     ? startDispatcher({

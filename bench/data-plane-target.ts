@@ -1,0 +1,201 @@
+/**
+ * The servers of bench/data-plane.ts, one per child process (argv[2] is a DataPlaneSpec as JSON):
+ *  - stand-in: a provider API on 127.0.0.1 answering every request with a small JSON body;
+ *  - bare-proxy: the reference for the proxy, a bare Fastify reverse proxy with a pooled keep-alive
+ *    undici client to the same stand-in;
+ *  - bare-db: the engine-bound references, bare Fastify doing just the INSERT … RETURNING of a session
+ *    row, just the indexed SELECT by token hash, and returning fixed JSON (the hub reads' reference);
+ *  - plugboard: the real app with caches on, a project, an Attio account pointed at the stand-in and a
+ *    pool of session tokens.
+ * Protocol: serveChild's (bench/support.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Backend, describeDatabase, listen, openBackend, QUIET_ENV, serveChild } from './support.ts';
+
+export type DataPlaneSpec =
+  | { kind: 'stand-in' }
+  | { kind: 'bare-proxy'; standIn: string }
+  | { kind: 'bare-db'; backend: Backend; tokens: number; hubSettings: string; hubConnectors: string }
+  | { kind: 'plugboard'; backend: Backend; standIn: string; tokens: number };
+
+export interface DataPlaneReady {
+  url: string;
+  database?: string;
+  apiKey?: string;
+  accountId?: string;
+  tokens?: string[];
+}
+
+type OnCleanup = (close: () => Promise<void>) => void;
+
+const PROVIDER_BODY = JSON.stringify({ data: [{ id: 1, name: 'Ada Lovelace', email: 'ada@example.com' }] });
+
+async function startStandIn(onCleanup: OnCleanup): Promise<DataPlaneReady> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(PROVIDER_BODY));
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => new Promise((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function startBareProxy(standIn: string, onCleanup: OnCleanup): Promise<DataPlaneReady> {
+  const { default: Fastify } = await import('fastify');
+  const { Agent, request } = await import('undici');
+  const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+  const app = Fastify({ logger: false });
+  app.post<{ Body: { path?: string } }>('/proxy', async (req, reply) => {
+    const res = await request(`${standIn}${req.body?.path ?? '/'}`, {
+      method: 'GET',
+      headers: { authorization: 'Bearer good-bench-token', accept: 'application/json' },
+      dispatcher: agent,
+    });
+    reply.status(res.statusCode).header('content-type', res.headers['content-type'] as string);
+    return reply.send(res.body);
+  });
+  onCleanup(async () => {
+    await app.close();
+    await agent.close();
+  });
+  return { url: await listen(app) };
+}
+
+async function startBareDb(
+  spec: Extract<DataPlaneSpec, { kind: 'bare-db' }>,
+  onCleanup: OnCleanup,
+): Promise<DataPlaneReady> {
+  const { default: Fastify } = await import('fastify');
+  const { sql } = await import('kysely');
+  const { createProject } = await import('../packages/server/src/services/tenancy.ts');
+  const { hashSecret } = await import('../packages/server/src/crypto/tokens.ts');
+  const database = await openBackend(spec.backend);
+  onCleanup(() => database.close());
+  const { db } = database;
+  const project = await createProject(db, { name: 'bench' });
+  const insert = (token: string) =>
+    db
+      .insertInto('connect_sessions')
+      .values({
+        organization_id: project.organization_id,
+        project_id: project.project_id,
+        token_hash: hashSecret(token),
+        origin_owner_id: 'customer-1',
+        origin_owner_name: 'Acme',
+        categories: JSON.stringify(['hris']),
+        metadata: JSON.stringify({ source: 'bench' }),
+        type: 'production',
+        multiple: false,
+        external_trigger_token: randomBytes(24).toString('hex'),
+        expires_at: sql<Date>`now() + make_interval(secs => 1800)` as never,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  const tokens: string[] = [];
+  for (let i = 0; i < spec.tokens; i++) {
+    const token = `bench-${randomBytes(16).toString('hex')}`;
+    await insert(token);
+    tokens.push(token);
+  }
+  const app = Fastify({ logger: false });
+  app.post('/insert', async (_req, reply) => {
+    const row = await insert(`bench-${randomBytes(16).toString('hex')}`);
+    return reply.status(201).send({ id: Number(row.id), token: 'x' });
+  });
+  app.post<{ Body: { token: string } }>('/select', async (req) => {
+    const row = await db
+      .selectFrom('connect_sessions')
+      .selectAll()
+      .where('token_hash', '=', hashSecret(req.body.token))
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', sql<Date>`now()`)
+      .executeTakeFirst();
+    return { id: Number(row?.id) };
+  });
+  app.get('/hub-settings', (_req, reply) => reply.type('application/json').send(spec.hubSettings));
+  app.get('/hub-connectors', (_req, reply) => reply.type('application/json').send(spec.hubConnectors));
+  onCleanup(() => app.close());
+  return { url: await listen(app), tokens, database: await describeDatabase(db, spec.backend) };
+}
+
+async function startPlugboard(
+  spec: Extract<DataPlaneSpec, { kind: 'plugboard' }>,
+  onCleanup: OnCleanup,
+): Promise<DataPlaneReady> {
+  const { buildApp } = await import('../packages/server/src/app.ts');
+  const { loadConfig } = await import('../packages/server/src/config.ts');
+  const { loadCatalogue } = await import('../packages/server/src/connectors/catalogue.ts');
+  const { openVault } = await import('../packages/server/src/crypto/vault.ts');
+  const { createProject } = await import('../packages/server/src/services/tenancy.ts');
+  const database = await openBackend(spec.backend);
+  onCleanup(() => database.close());
+  const config = loadConfig({ ...QUIET_ENV, PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback' });
+  const vault = await openVault(database.db, randomBytes(32));
+  // `listen` turns the caches on, as the real server does (older builds ignore it).
+  const app = await buildApp({
+    config,
+    db: database.db,
+    vault,
+    catalogue: loadCatalogue(),
+    listen: database.listen,
+  } as Parameters<typeof buildApp>[0]);
+  onCleanup(() => app.close());
+  const { api_key } = await createProject(database.db, { name: 'bench' });
+  const auth = { authorization: `Bearer ${api_key}` };
+  const expect = async (res: { statusCode: number; body: string }, status: number, what: string) => {
+    if (res.statusCode !== status) throw new Error(`${what}: ${res.statusCode} ${res.body}`);
+    return JSON.parse(res.body);
+  };
+  const integration = await expect(
+    await app.inject({
+      method: 'POST',
+      url: '/auth_configs',
+      headers: auth,
+      payload: { connector_key: 'attio', urls: { api_base_url: spec.standIn } },
+    }),
+    201,
+    'creating the auth config',
+  );
+  const tokens: string[] = [];
+  for (let i = 0; i < spec.tokens; i++) {
+    const created = await expect(
+      await app.inject({
+        method: 'POST',
+        url: '/connect_sessions',
+        headers: auth,
+        payload: { origin_owner_id: `customer-${i}`, origin_owner_name: 'Acme', provider: 'attio' },
+      }),
+      201,
+      'creating a session',
+    );
+    tokens.push(created.token);
+  }
+  const account = await expect(
+    await app.inject({
+      method: 'POST',
+      url: '/hub/accounts',
+      headers: { 'x-hub-session-token': tokens[0]!, 'x-hub-version': '1' },
+      payload: { integration_id: integration.id, credentials: { access_token: 'good-bench-token' } },
+    }),
+    201,
+    'connecting the account',
+  );
+  return {
+    url: await listen(app),
+    apiKey: api_key,
+    accountId: account.id,
+    tokens,
+    database: await describeDatabase(database.db, spec.backend),
+  };
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as DataPlaneSpec;
+await serveChild<DataPlaneReady>((onCleanup) => {
+  if (spec.kind === 'stand-in') return startStandIn(onCleanup);
+  if (spec.kind === 'bare-proxy') return startBareProxy(spec.standIn, onCleanup);
+  if (spec.kind === 'bare-db') return startBareDb(spec, onCleanup);
+  return startPlugboard(spec, onCleanup);
+});

@@ -1,0 +1,99 @@
+import type { DatabaseHandle, Db } from '../db/database.ts';
+import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
+import type { ProjectContext } from '../services/tenancy.ts';
+import { ttlCache } from './lru.ts';
+
+/** The one channel every cache invalidation travels on (see migration 0012_data_plane). */
+export const CACHE_CHANNEL = 'plugboard_cache';
+
+/** What the proxy and the credentials endpoint need of an account, decrypted. */
+export interface AccountEntry {
+  row: LinkedAccountRow;
+  integration: Pick<IntegrationRow, 'id' | 'auth_method' | 'urls'> | undefined;
+  credentials: Record<string, unknown>;
+}
+
+/**
+ * How long an entry may be served without a notice. Notices make changes visible in every process
+ * within milliseconds; these bound how long a change could go unseen if one were lost, and how long
+ * decrypted secrets stay in memory.
+ */
+export const CACHE_TTL_MS = { apiKeys: 10_000, sessions: 10_000, accounts: 5_000 } as const;
+
+/** Per process, per database. Bounded so memory stays flat whatever the traffic. */
+export type CacheTtls = { [K in keyof typeof CACHE_TTL_MS]: number };
+
+export class DataCaches {
+  /** key_hash → project (valid keys only). */
+  readonly apiKeys;
+  /** token_hash → usable session row. */
+  readonly sessions;
+  /** account id → account, auth config and decrypted credentials. */
+  readonly accounts;
+
+  constructor(ttl: CacheTtls = CACHE_TTL_MS) {
+    this.apiKeys = ttlCache<ProjectContext>({ max: 10_000, ttlMs: ttl.apiKeys });
+    this.sessions = ttlCache<ConnectSessionRow>({ max: 20_000, ttlMs: ttl.sessions });
+    this.accounts = ttlCache<AccountEntry>({ max: 10_000, ttlMs: ttl.accounts });
+  }
+
+  /** Applies one notice: "k:<key_hash>", "s:<token_hash>", "a:<account id>", "i:<auth config id>". */
+  apply(payload: string): void {
+    const colon = payload.indexOf(':');
+    const kind = payload.slice(0, colon);
+    const value = payload.slice(colon + 1);
+    if (kind === 'k') this.apiKeys.delete(value);
+    else if (kind === 's') this.sessions.delete(value);
+    else if (kind === 'a') this.accounts.delete(value);
+    else if (kind === 'i') this.accounts.deleteWhere((entry) => entry.integration?.id === value);
+    else this.clear();
+  }
+
+  clear(): void {
+    this.apiKeys.clear();
+    this.sessions.clear();
+    this.accounts.clear();
+  }
+
+  purgeStale(): void {
+    this.apiKeys.purgeStale();
+    this.sessions.purgeStale();
+    this.accounts.purgeStale();
+  }
+}
+
+const active = new WeakMap<Db, DataCaches>();
+
+/**
+ * The caches of this database in this process, or undefined when caching is off (no listener: a
+ * process that cannot hear other processes' changes must not cache them).
+ */
+export const cachesOf = (db: Db): DataCaches | undefined => active.get(db);
+
+/**
+ * Turns caching on for `db`: listens on CACHE_CHANNEL first, so no change committed after a value is
+ * cached can go unheard. If the listening connection is lost, caching turns off (everything is read
+ * from the database again) rather than risk serving revoked credentials until their TTL.
+ * Resolves to the function that turns it off again.
+ */
+export async function startDataCaches(
+  db: Db,
+  listen: DatabaseHandle['listen'],
+  /** Tests lengthen them, to prove a change arrives by notice and not by expiry. */
+  ttl: CacheTtls = CACHE_TTL_MS,
+): Promise<() => Promise<void>> {
+  const caches = new DataCaches(ttl);
+  const stop = () => {
+    if (active.get(db) === caches) active.delete(db);
+    caches.clear();
+  };
+  const unlisten = await listen(CACHE_CHANNEL, (payload) => caches.apply(payload), stop);
+  active.set(db, caches);
+  const sweep = setInterval(() => caches.purgeStale(), 1000);
+  sweep.unref();
+  return async () => {
+    clearInterval(sweep);
+    stop();
+    await unlisten();
+  };
+}
