@@ -75,6 +75,8 @@ for (const file of readdirSync(join(repoRoot, 'connectors')).filter((f) => f.end
   copyFileSync(join(repoRoot, 'connectors', file), join(connectors, file));
 }
 cpSync(hubBundle, join(dist, 'assets/hub/plugboard-hub.js'));
+// Plain JavaScript run in a child process on a first start (tsc copies no .mjs files).
+copyFileSync(join(packageDir, 'src/db/create-cluster.mjs'), join(dist, 'db/create-cluster.mjs'));
 cpSync(join(consoleDir, 'dist'), join(dist, 'assets/console'), { recursive: true });
 copyFileSync(join(repoRoot, 'LICENSE'), join(packageDir, 'LICENSE'));
 console.error(`build: ${dist} ready`);
