@@ -38,10 +38,22 @@ export interface Config {
    */
   oauthRedirectUris: string[];
   webhooks: WebhookConfig;
+  refresh: RefreshConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /** Failed authentication allowed per client address and per presented credential, per window. */
   authFailures: { perAddress: number; perCredential: number; windowMs: number };
+}
+
+export interface RefreshConfig {
+  /** Run the background token refresher inside `plugboard serve` (off when `plugboard worker`s do it). */
+  workerInProcess: boolean;
+  /** Token refreshes one process runs at the same time. */
+  concurrency: number;
+  /** How often an idle refresher looks for tokens coming up for refresh. */
+  pollMs: number;
+  /** How long a claimed account is left to its process before another may take it over. */
+  leaseMs: number;
 }
 
 export interface WebhookConfig {
@@ -135,6 +147,9 @@ const envSchema = z.object({
   PLUGBOARD_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   PLUGBOARD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   PLUGBOARD_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PLUGBOARD_REFRESH_WORKER: bool.default(true),
+  PLUGBOARD_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  PLUGBOARD_REFRESH_POLL_MS: z.coerce.number().int().min(10).max(300_000).default(5_000),
 });
 
 export class ConfigError extends Error {}
@@ -174,6 +189,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perAddress: e.PLUGBOARD_AUTH_FAILURES_PER_ADDRESS,
       perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,
       windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
+    refresh: {
+      workerInProcess: e.PLUGBOARD_REFRESH_WORKER,
+      concurrency: e.PLUGBOARD_REFRESH_CONCURRENCY,
+      pollMs: e.PLUGBOARD_REFRESH_POLL_MS,
+      // Longer than any one refresh can take (the provider timeout), with room for the bookkeeping.
+      leaseMs: Math.max(60_000, e.PLUGBOARD_PROVIDER_TIMEOUT_MS + 10_000),
     },
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,

@@ -7,8 +7,8 @@ import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { startRefreshWorker } from './services/refresh-worker.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
-import { startTokenRefresher } from './services/token-refresh.ts';
 import { startDispatcher } from './webhooks/dispatcher.ts';
 
 export interface RunningServer {
@@ -42,16 +42,22 @@ export async function startServer(
     const metrics = createMetrics(database.db);
     const context = createAppContext({ config, db: database.db, vault, catalogue });
     const app = await buildApp({ ...context, metrics });
-    app.addHook('onClose', () => context.outbound.close());
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
       app.log.warn({ err }, 'key ring refresh failed'),
     );
-    const stopTokenRefresher = startTokenRefresher(
-      { db: database.db, vault, catalogue, outbound: context.outbound },
-      60_000,
-      (err) => app.log.warn({ err }, 'background token refresh failed'),
-    );
+    // Token refresh runs here too unless dedicated `plugboard worker` processes take it over.
+    const refresher = config.refresh.workerInProcess
+      ? startRefreshWorker({
+          db: database.db,
+          vault,
+          catalogue,
+          outbound: context.outbound,
+          config: config.refresh,
+          log: app.log,
+          metrics,
+        })
+      : undefined;
     // Webhook delivery runs here unless dedicated `plugboard worker` processes take it over.
     const dispatcher = config.webhooks.workerInProcess
       ? startDispatcher({
@@ -65,8 +71,9 @@ export async function startServer(
       : undefined;
     app.addHook('onClose', async () => {
       stopRefresh();
-      stopTokenRefresher();
-      await dispatcher?.stop();
+      await Promise.all([refresher?.stop(), dispatcher?.stop()]);
+      // Closed last: refreshes in flight still use its connections.
+      await context.outbound.close();
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

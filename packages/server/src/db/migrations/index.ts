@@ -6,6 +6,7 @@ import * as m0004 from './0004_oauth_connection_attempts.ts';
 import * as m0005 from './0005_webhooks.ts';
 import * as m0006 from './0006_accounts_provider_index.ts';
 import * as m0007 from './0007_oauth_binding_refresh_backoff.ts';
+import * as m0011 from './0011_refresh_claims_account_import.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_webhooks': m0005,
   '0006_accounts_provider_index': m0006,
   '0007_oauth_binding_refresh_backoff': m0007,
+  '0011_refresh_claims_account_import': m0011,
 };
