@@ -6,6 +6,7 @@ import { migrateToLatest } from '../db/database.ts';
 import { startServer } from '../server.ts';
 import { type RotationResult, rotateKey } from '../services/key-rotation.ts';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey } from '../services/tenancy.ts';
+import { accountCommands } from './accounts.ts';
 import { connectorCommands } from './connectors.ts';
 import { integrationCommands } from './integrations.ts';
 import { positiveInt, print, withDatabase } from './shared.ts';
@@ -59,7 +60,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
   program
     .command('worker')
     .description(
-      'deliver webhooks only, no HTTP API (run several; set PLUGBOARD_WEBHOOK_WORKER=false on serve)',
+      'deliver webhooks and refresh OAuth tokens, no HTTP API (run several; set PLUGBOARD_WEBHOOK_WORKER=false and PLUGBOARD_REFRESH_WORKER=false on serve)',
     )
     .action(async () => runWorker(config()));
 
@@ -147,6 +148,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
 
   program.addCommand(integrationCommands(config));
   program.addCommand(connectorCommands());
+  accountCommands(program, config);
 
   program
     .command('rotate-key')
