@@ -161,7 +161,10 @@ for (const backend of backends()) {
       for (const row of rows) {
         assert.equal(row.status, 'active');
         if (due.includes(row.id)) {
-          assert.ok(row.token_expires_at!.getTime() > Date.now() + 3000_000, 'a new hour-long token is stored');
+          assert.ok(
+            row.token_expires_at!.getTime() > Date.now() + 3000_000,
+            'a new hour-long token is stored',
+          );
         }
       }
       const text = await metrics.registry.metrics();
