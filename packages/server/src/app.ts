@@ -19,6 +19,7 @@ import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
+import type { Lifecycle } from './http/lifecycle.ts';
 import { loggerOptions } from './http/logging.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -43,9 +44,16 @@ export interface AppDeps extends Omit<AppContext, 'outbound'> {
   logStream?: DestinationStream;
   /** Shared with the webhook worker of the same process; a fresh registry when absent. */
   metrics?: Metrics;
+  /** Set to draining on shutdown, which readiness reports. */
+  lifecycle?: Lifecycle;
 }
 
-export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  logStream,
+  metrics,
+  lifecycle,
+  ...deps
+}: AppDeps): Promise<FastifyInstance> {
   const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
   const { config, db } = ctx;
   const app = Fastify({
@@ -137,7 +145,7 @@ export async function buildApp({ logStream, metrics, ...deps }: AppDeps): Promis
   );
 
   await app.register(metricsRoutes, { metrics: metrics ?? createMetrics(db), token: config.metricsToken });
-  await app.register(healthRoutes, { db });
+  await app.register(healthRoutes, { db, lifecycle });
   await app.register(connectSessionRoutes, ctx);
   await app.register(authConfigRoutes, ctx);
   await app.register(accountRoutes, ctx);

@@ -39,6 +39,8 @@ export interface Config {
   oauthRedirectUris: string[];
   webhooks: WebhookConfig;
   refresh: RefreshConfig;
+  /** On SIGTERM, how long `serve` keeps answering (readiness already 503) before it stops listening. */
+  shutdownGraceMs: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /** Failed authentication allowed per client address and per presented credential, per window. */
@@ -148,6 +150,7 @@ const envSchema = z.object({
   PLUGBOARD_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   PLUGBOARD_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   PLUGBOARD_REFRESH_WORKER: bool.default(true),
+  PLUGBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
   PLUGBOARD_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   PLUGBOARD_REFRESH_POLL_MS: z.coerce.number().int().min(10).max(300_000).default(5_000),
 });
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,
       windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
+    shutdownGraceMs: e.PLUGBOARD_SHUTDOWN_GRACE_MS,
     refresh: {
       workerInProcess: e.PLUGBOARD_REFRESH_WORKER,
       concurrency: e.PLUGBOARD_REFRESH_CONCURRENCY,

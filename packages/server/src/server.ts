@@ -6,6 +6,7 @@ import { createAppContext } from './context.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
+import { createLifecycle } from './http/lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startRefreshWorker } from './services/refresh-worker.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
@@ -15,6 +16,12 @@ export interface RunningServer {
   app: FastifyInstance;
   database: DatabaseHandle;
   url: string;
+  /**
+   * Graceful stop: readiness turns 503 at once, requests keep being served for `graceMs` (so load
+   * balancers take this process out), then the listener closes, requests in flight finish, and the
+   * webhook and refresh workers finish what they hold.
+   */
+  drain(graceMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,7 +48,8 @@ export async function startServer(
     const vault = await openVault(database.db, masterKey.key);
     const metrics = createMetrics(database.db);
     const context = createAppContext({ config, db: database.db, vault, catalogue });
-    const app = await buildApp({ ...context, metrics });
+    const lifecycle = createLifecycle();
+    const app = await buildApp({ ...context, metrics, lifecycle });
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
       app.log.warn({ err }, 'key ring refresh failed'),
@@ -82,6 +90,12 @@ export async function startServer(
       app,
       database,
       url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      drain: async (graceMs) => {
+        lifecycle.draining = true;
+        await new Promise((resolve) => setTimeout(resolve, graceMs));
+        await app.close();
+        await database.close();
+      },
       close: async () => {
         await app.close();
         await database.close();

@@ -3,11 +3,15 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
 import { errorBody } from '../http/error-body.ts';
+import type { Lifecycle } from '../http/lifecycle.ts';
 import { errorResponse } from '../schemas/common.ts';
 
 const status = z.object({ status: z.enum(['ok', 'unavailable']) });
 
-export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; lifecycle?: Lifecycle }> = async (
+  app,
+  { db, lifecycle },
+) => {
   const common = { tags: ['Health'], response: { 200: status, 503: errorResponse } } as const;
 
   app.get(
@@ -20,8 +24,16 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
 
   app.get(
     '/health/ready',
-    { schema: { ...common, summary: 'The database answers' }, config: { rateLimit: false } },
+    {
+      schema: { ...common, summary: 'The database answers and the process is not shutting down' },
+      config: { rateLimit: false },
+    },
     async (request, reply) => {
+      if (lifecycle?.draining) {
+        return reply
+          .status(503)
+          .send(errorBody(503, 'This process is shutting down; send new requests to another one.'));
+      }
       try {
         await sql`select 1`.execute(db);
         return { status: 'ok' as const };
