@@ -39,6 +39,8 @@ export async function startServer(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     purpose: 'plugboard serve',
+    // Background refreshes hold a connection each while the token endpoint answers: on top of the API's.
+    poolSize: 10 + (config.refresh.workerInProcess ? config.refresh.concurrency : 0),
   });
   try {
     await migrateToLatest(database.db);

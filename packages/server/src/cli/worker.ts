@@ -22,7 +22,9 @@ export async function runWorker(config: Config): Promise<void> {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     purpose: 'plugboard worker',
-    poolSize: 4,
+    // A refresh holds its connection while the token endpoint answers (the row lock): one each, plus
+    // room for claims and webhook deliveries.
+    poolSize: config.refresh.concurrency + 4,
   });
   await migrateToLatest(database.db);
   const masterKey = resolveMasterKey(config);
