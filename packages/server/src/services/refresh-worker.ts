@@ -194,17 +194,22 @@ export function startRefreshWorker(
     });
   };
 
+  // Claims are made for a quarter of the slots at least: one claim per finished refresh would make the
+  // claim loop (one transaction at a time) the limit under load.
+  const minBatch = Math.max(1, Math.floor(config.concurrency / 4));
   const loop = (async () => {
     while (!stopped) {
       pending = false;
       const room = config.concurrency - inFlight.size;
+      if (room < minBatch) {
+        await idle();
+        continue;
+      }
       let claimed: LinkedAccountRow[] = [];
-      if (room > 0) {
-        try {
-          claimed = await claimDueRefreshes(deps.db, room, config.leaseMs, paused());
-        } catch (err) {
-          deps.log?.warn({ err }, 'claiming due token refreshes failed');
-        }
+      try {
+        claimed = await claimDueRefreshes(deps.db, room, config.leaseMs, paused());
+      } catch (err) {
+        deps.log?.warn({ err }, 'claiming due token refreshes failed');
       }
       for (const row of claimed) {
         const task = refresh(row)
@@ -216,7 +221,7 @@ export function startRefreshWorker(
         inFlight.add(task);
       }
       // A full batch suggests more are due: claim again once a slot frees, otherwise wait for the poll.
-      if (claimed.length < room || room <= 0) await idle();
+      if (claimed.length < room) await idle();
     }
   })();
 
