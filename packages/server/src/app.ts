@@ -16,6 +16,7 @@ import { API_DESCRIPTION, docsUiOptions } from './http/docs-ui.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
+import type { Lifecycle } from './http/lifecycle.ts';
 import { loggerOptions, registerRequestLog } from './http/logging.ts';
 import { createOpenApiTransforms } from './http/openapi.ts';
 import { connectRedis } from './http/redis.ts';
@@ -53,6 +54,8 @@ export interface AppDeps extends Omit<AppContext, 'outbound'> {
   listen?: DatabaseHandle['listen'];
   /** Tests only: longer TTLs prove that changes arrive by notice, not by expiry. */
   cacheTtls?: CacheTtls;
+  /** Set to draining on shutdown, which readiness reports. */
+  lifecycle?: Lifecycle;
 }
 
 export async function buildApp({
@@ -60,6 +63,7 @@ export async function buildApp({
   metrics,
   listen,
   cacheTtls,
+  lifecycle,
   ...deps
 }: AppDeps): Promise<FastifyInstance> {
   const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
@@ -167,7 +171,7 @@ export async function buildApp({
   );
 
   await app.register(metricsRoutes, { metrics: metrics ?? createMetrics(db), token: config.metricsToken });
-  await app.register(healthRoutes, { db });
+  await app.register(healthRoutes, { db, lifecycle });
   await app.register(connectSessionRoutes, ctx);
   await app.register(authConfigRoutes, ctx);
   await app.register(accountRoutes, ctx);

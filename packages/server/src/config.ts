@@ -39,6 +39,9 @@ export interface Config {
    */
   oauthRedirectUris: string[];
   webhooks: WebhookConfig;
+  refresh: RefreshConfig;
+  /** On SIGTERM, how long `serve` keeps answering (readiness already 503) before it stops listening. */
+  shutdownGraceMs: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /** The built-in sandbox provider (connectors sandbox and sandbox_oauth, src/sandbox/). */
@@ -57,6 +60,17 @@ export interface ConsoleConfig {
   maxFailures: number;
   /** The window failures are counted in, and how long sign-in stays refused once it fills. */
   lockoutSeconds: number;
+}
+
+export interface RefreshConfig {
+  /** Run the background token refresher inside `plugboard serve` (off when `plugboard worker`s do it). */
+  workerInProcess: boolean;
+  /** Token refreshes one process runs at the same time. */
+  concurrency: number;
+  /** How often an idle refresher looks for tokens coming up for refresh. */
+  pollMs: number;
+  /** How long a claimed account is left to its process before another may take it over. */
+  leaseMs: number;
 }
 
 export interface WebhookConfig {
@@ -167,6 +181,10 @@ const envSchema = z.object({
     .default(12),
   PLUGBOARD_CONSOLE_MAX_FAILED_SIGN_INS: z.coerce.number().int().min(1).max(1000).default(5),
   PLUGBOARD_CONSOLE_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  PLUGBOARD_REFRESH_WORKER: bool.default(true),
+  PLUGBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
+  PLUGBOARD_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  PLUGBOARD_REFRESH_POLL_MS: z.coerce.number().int().min(10).max(300_000).default(5_000),
 });
 
 export class ConfigError extends Error {}
@@ -207,6 +225,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perAddress: e.PLUGBOARD_AUTH_FAILURES_PER_ADDRESS,
       perCredential: e.PLUGBOARD_AUTH_FAILURES_PER_CREDENTIAL,
       windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
+    shutdownGraceMs: e.PLUGBOARD_SHUTDOWN_GRACE_MS,
+    refresh: {
+      workerInProcess: e.PLUGBOARD_REFRESH_WORKER,
+      concurrency: e.PLUGBOARD_REFRESH_CONCURRENCY,
+      pollMs: e.PLUGBOARD_REFRESH_POLL_MS,
+      // Longer than any one refresh can take (the provider timeout), with room for the bookkeeping.
+      leaseMs: Math.max(60_000, e.PLUGBOARD_PROVIDER_TIMEOUT_MS + 10_000),
     },
     webhooks: {
       workerInProcess: e.PLUGBOARD_WEBHOOK_WORKER,

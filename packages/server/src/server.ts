@@ -5,16 +5,23 @@ import { createAppContext } from './context.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
+import { createLifecycle } from './http/lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { enableSandbox, loadConfiguredCatalogue } from './sandbox/setup.ts';
+import { startRefreshWorker } from './services/refresh-worker.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
-import { startTokenRefresher } from './services/token-refresh.ts';
 import { startDispatcher } from './webhooks/dispatcher.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   database: DatabaseHandle;
   url: string;
+  /**
+   * Graceful stop: readiness turns 503 at once, requests keep being served for `graceMs` (so load
+   * balancers take this process out), then the listener closes, requests in flight finish, and the
+   * webhook and refresh workers finish what they hold.
+   */
+  drain(graceMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,6 +41,8 @@ export async function startServer(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     purpose: 'plugboard serve',
+    // Background refreshes hold a connection each while the token endpoint answers: on top of the API's.
+    poolSize: 10 + (config.refresh.workerInProcess ? config.refresh.concurrency : 0),
   });
   try {
     await migrateToLatest(database.db);
@@ -41,17 +50,24 @@ export async function startServer(
     const vault = await openVault(database.db, masterKey.key);
     const metrics = createMetrics(database.db);
     const context = createAppContext({ config, db: database.db, vault, catalogue });
-    const app = await buildApp({ ...context, metrics, listen: database.listen });
-    app.addHook('onClose', () => context.outbound.close());
+    const lifecycle = createLifecycle();
+    const app = await buildApp({ ...context, metrics, listen: database.listen, lifecycle });
     if (masterKey.warning) app.log.warn(masterKey.warning);
     const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
       app.log.warn({ err }, 'key ring refresh failed'),
     );
-    const stopTokenRefresher = startTokenRefresher(
-      { db: database.db, vault, catalogue, outbound: context.outbound },
-      60_000,
-      (err) => app.log.warn({ err }, 'background token refresh failed'),
-    );
+    // Token refresh runs here too unless dedicated `plugboard worker` processes take it over.
+    const refresher = config.refresh.workerInProcess
+      ? startRefreshWorker({
+          db: database.db,
+          vault,
+          catalogue,
+          outbound: context.outbound,
+          config: config.refresh,
+          log: app.log,
+          metrics,
+        })
+      : undefined;
     // Webhook delivery runs here unless dedicated `plugboard worker` processes take it over.
     const dispatcher = config.webhooks.workerInProcess
       ? startDispatcher({
@@ -65,8 +81,9 @@ export async function startServer(
       : undefined;
     app.addHook('onClose', async () => {
       stopRefresh();
-      stopTokenRefresher();
-      await dispatcher?.stop();
+      await Promise.all([refresher?.stop(), dispatcher?.stop()]);
+      // Closed last: refreshes in flight still use its connections.
+      await context.outbound.close();
     });
     await app.listen({ host: config.host, port: config.port });
     const created = await bootstrapDefaultProject(
@@ -81,6 +98,12 @@ export async function startServer(
       app,
       database,
       url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      drain: async (graceMs) => {
+        lifecycle.draining = true;
+        await new Promise((resolve) => setTimeout(resolve, graceMs));
+        await app.close();
+        await database.close();
+      },
       close: async () => {
         await app.close();
         await database.close();

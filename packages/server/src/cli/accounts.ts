@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { LinkedAccount } from '../schemas/accounts.ts';
 import { listAccounts } from '../services/accounts.ts';
+import { addAccountImportCommand } from './account-import.ts';
 import { PROJECT_OPTION, print, resolveProject, serviceDeps, withDatabase } from './shared.ts';
 
 const PAGE_SIZE = 1000;
@@ -47,5 +48,6 @@ export function accountCommands(config: () => Config): Command {
           : 'No linked accounts.',
       );
     });
+  addAccountImportCommand(accounts, config);
   return accounts;
 }

@@ -30,7 +30,7 @@ export function buildCli(env: Record<string, string | undefined> = process.env):
   program
     .command('worker')
     .description(
-      'deliver webhooks only, no HTTP API (run several; set PLUGBOARD_WEBHOOK_WORKER=false on serve)',
+      'deliver webhooks and refresh OAuth tokens, no HTTP API (run several; set PLUGBOARD_WEBHOOK_WORKER=false and PLUGBOARD_REFRESH_WORKER=false on serve)',
     )
     .action(async () => runWorker(config()));
 

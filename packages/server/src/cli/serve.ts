@@ -62,10 +62,13 @@ export async function runServe(cfg: Config): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.app.log.info(
+      { signal, graceMs: cfg.shutdownGraceMs },
+      'draining: readiness is 503, finishing in-flight requests',
+    );
     // Hard stop if something hangs, so an orchestrator never waits forever.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    server.close().then(
+    setTimeout(() => process.exit(1), cfg.shutdownGraceMs + 15_000).unref();
+    server.drain(cfg.shutdownGraceMs).then(
       () => process.exit(0),
       (err) => {
         server.app.log.error({ err }, 'error during shutdown');

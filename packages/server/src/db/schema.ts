@@ -126,6 +126,10 @@ export interface LinkedAccountsTable {
   refresh_failures: ColumnType<number, number | undefined, number>;
   /** Set after a failed refresh: until then reads do not call the token endpoint again. */
   refresh_retry_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** A refresh worker's claim: other workers skip the account until then. */
+  refresh_claimed_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The account's id in the system it was imported from; unique per project and integration. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
+import { countDueRefreshes } from '../services/refresh-worker.ts';
 
 /**
  * Prometheus metrics of one process. A registry per instance (not prom-client's global one), so tests
@@ -11,6 +12,8 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route'>;
   webhookDeliveries: Counter<'outcome'>;
   webhookDuration: Histogram;
+  tokenRefreshes: Counter<'outcome'>;
+  tokenRefreshLag: Histogram;
 }
 
 export function createMetrics(db: Db): Metrics {
@@ -43,7 +46,27 @@ export function createMetrics(db: Db): Metrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    tokenRefreshes: new Counter({
+      name: 'plugboard_token_refreshes_total',
+      help: 'Background token refreshes by this process: refreshed, or failed (the account backs off)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    tokenRefreshLag: new Histogram({
+      name: 'plugboard_token_refresh_lag_seconds',
+      help: 'How long after entering the refresh margin (5 min before expiry) a token was refreshed; 0 = on time',
+      buckets: [0, 1, 5, 15, 30, 60, 120, 300],
+      registers: [registry],
+    }),
   };
+  new Gauge({
+    name: 'plugboard_token_refreshes_due',
+    help: 'OAuth accounts inside the refresh margin and not in a failure backoff, across all processes',
+    registers: [registry],
+    async collect() {
+      this.set(await countDueRefreshes(db));
+    },
+  });
   // Read at scrape time from the database, so it is the same whichever process is scraped.
   new Gauge({
     name: 'plugboard_webhook_deliveries_pending',

@@ -5,12 +5,14 @@ import { API_KEY_SECURITY, projectAuth, projectOf } from '../http/api-key-auth.t
 import {
   accountCredentials,
   accountIdParams,
+  accountImport,
   accountListQuery,
   accountMeta,
   accountPatch,
   linkedAccount,
 } from '../schemas/accounts.ts';
 import { errorResponse, errorResponses } from '../schemas/common.ts';
+import { importAccount } from '../services/account-import.ts';
 import {
   deleteAccount,
   getAccount,
@@ -55,6 +57,25 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
         reply.header('link', `<${nextPageUrl(ctx.config.publicUrl, request.url, next)}>; rel="next"`);
       }
       return accounts;
+    },
+  );
+
+  app.post(
+    '/accounts',
+    {
+      schema: {
+        ...common,
+        summary: 'Import a linked account from existing credentials',
+        description:
+          'Creates an account from API-key fields or OAuth tokens it already has, without a connect flow. ' +
+          'With external_id, importing the same account again answers the existing one (200) instead of a copy.',
+        body: accountImport,
+        response: { 200: linkedAccount, 201: linkedAccount, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { account, created } = await importAccount(deps, projectOf(request), request.body);
+      return reply.status(created ? 201 : 200).send(account);
     },
   );
 

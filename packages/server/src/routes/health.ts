@@ -3,11 +3,15 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
 import { errorBody } from '../http/error-body.ts';
+import type { Lifecycle } from '../http/lifecycle.ts';
 import { errorResponse } from '../schemas/common.ts';
 
 const status = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ examples: [{ status: 'ok' }] });
 
-export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; lifecycle?: Lifecycle }> = async (
+  app,
+  { db, lifecycle },
+) => {
   const common = { tags: ['Health'], response: { 200: status, 503: errorResponse } } as const;
 
   app.get(
@@ -31,15 +35,20 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
     {
       schema: {
         ...common,
-        summary: 'The database answers',
+        summary: 'The database answers and the process is not shutting down',
         responseDocs: {
           200: 'Ready to serve: the database answered',
-          503: 'Not ready: the database does not answer; take this process out of rotation',
+          503: 'Not ready: the database does not answer, or the process is draining before it stops; take it out of rotation',
         },
       },
       config: { rateLimit: false },
     },
     async (request, reply) => {
+      if (lifecycle?.draining) {
+        return reply
+          .status(503)
+          .send(errorBody(503, 'This process is shutting down; send new requests to another one.'));
+      }
       try {
         await sql`select 1`.execute(db);
         return { status: 'ok' as const };

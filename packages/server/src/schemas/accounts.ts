@@ -137,3 +137,39 @@ export const connectorsMeta = z
       },
     ],
   });
+
+const formValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * POST /accounts: an account brought in from elsewhere (another connect service, an own table of
+ * tokens) with the credentials it already has, so its end user need not connect again.
+ */
+export const accountImport = z
+  .strictObject({
+    integration_id: z.uuid({ error: 'must be the id of an auth config (GET /auth_configs)' }),
+    origin_owner_id: nonEmptyString(255),
+    origin_owner_name: nonEmptyString(255),
+    origin_username: storableString(255).nullish(),
+    label: storableString(255).nullish(),
+    metadata: metadataObject.nullish(),
+    type: z.enum(ACCOUNT_TYPES).optional(),
+    /** The account's id where it comes from: importing the same one again answers the existing account. */
+    external_id: nonEmptyString(255).optional(),
+    /** The auth method's form fields (API keys, settings such as a subdomain), as the hub's form takes them. */
+    credentials: z.record(z.string(), formValue).default({}),
+    /** For OAuth auth configs: the tokens the account already holds. */
+    oauth: z
+      .strictObject({
+        access_token: nonEmptyString(10_000),
+        refresh_token: nonEmptyString(10_000).optional(),
+        token_type: storableString(50).optional(),
+        expires_at: isoDateTime.optional(),
+        expires_in: z.number().int().positive().optional(),
+        scopes: z.array(storableString(500)).max(500).optional(),
+      })
+      .optional(),
+    /** Ask the provider whether the credentials work before saving (off by default: imports are bulk). */
+    check: z.boolean().default(false),
+  })
+  .meta({ id: 'ImportAccountDto' });
+export type AccountImport = z.output<typeof accountImport>;

@@ -155,18 +155,49 @@ export class ProviderOAuthError extends DomainError {
   }
 }
 
+/** What a token endpoint's failed answer said about when to come back (429/503 with Retry-After). */
+export interface TokenEndpointPushback {
+  status: number;
+  retryAfterMs?: number;
+}
+const pushbacks = new WeakMap<object, TokenEndpointPushback>();
+
+/** The HTTP status and Retry-After of the answer behind a failed token request, when there was one. */
+export const tokenEndpointPushback = (err: unknown): TokenEndpointPushback | undefined =>
+  typeof err === 'object' && err !== null ? pushbacks.get(err) : undefined;
+
+/** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3). */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
 async function withProviderErrors<T>(endpoint: TokenEndpoint, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof oauth.ResponseBodyError) {
-      throw new ProviderOAuthError(
-        err.error,
-        `The provider refused the token request: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}.`,
-        JSON.stringify(err.cause),
-        err.status,
-      );
+    // oauth4webapi keeps the Response on body errors, and as the cause of non-conform (non-JSON) answers.
+    const cause = (err as { cause?: unknown }).cause;
+    const response =
+      err instanceof oauth.ResponseBodyError ? err.response : cause instanceof Response ? cause : undefined;
+    const failure =
+      err instanceof oauth.ResponseBodyError
+        ? new ProviderOAuthError(
+            err.error,
+            `The provider refused the token request: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}.`,
+            JSON.stringify(err.cause),
+            err.status,
+          )
+        : providerCallError(err, endpoint.tokenUrl, endpoint.outbound.timeoutMs);
+    if (response) {
+      pushbacks.set(failure, {
+        status: response.status,
+        retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+      });
     }
-    throw providerCallError(err, endpoint.tokenUrl, endpoint.outbound.timeoutMs);
+    throw failure;
   }
 }

@@ -103,10 +103,16 @@ function retryLater(row: Pick<LinkedAccountRow, 'provider' | 'refresh_retry_at'>
  * on, until a backoff retry succeeds or the account is reconnected); outages and timeouts keep it
  * active and are retried with backoff, handing out the stored token while it still works (else 503).
  */
+export interface RefreshOptions {
+  force?: boolean;
+  /** Told when the token endpoint was called: what it answered (the background worker's metrics and backoff). */
+  observe?: (outcome: { refreshed: true } | { refreshed: false; failure: DomainError }) => void;
+}
+
 export async function freshCredentials(
   deps: RefreshDeps,
   row: LinkedAccountRow,
-  options: { force?: boolean } = {},
+  options: RefreshOptions = {},
 ): Promise<Record<string, unknown>> {
   const aad = accountAad(row.project_id, row.id);
   const read = (enc: string | null) =>
@@ -160,7 +166,7 @@ export async function freshCredentials(
           if (locked.status === 'expired')
             await recordAccountEvent(tx, 'account.refresh_recovered', refreshed);
         });
-        return { kind: 'use', credentials: next };
+        return { kind: 'use', credentials: next, refreshed: true };
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         return { kind: 'failed', failure: err, previous: locked, usedRefreshToken: current.refresh_token };
@@ -169,14 +175,18 @@ export async function freshCredentials(
   );
   // Whatever happened under the lock, no process may keep serving what it cached before.
   cachesOf(deps.db)?.accounts.delete(row.id);
-  if (outcome.kind === 'use') return outcome.credentials as unknown as Record<string, unknown>;
+  if (outcome.kind === 'use') {
+    if (outcome.refreshed) options.observe?.({ refreshed: true });
+    return outcome.credentials as unknown as Record<string, unknown>;
+  }
+  if (outcome.kind === 'failed') options.observe?.({ refreshed: false, failure: outcome.failure });
   if (outcome.kind === 'reconnect') throw needsReconnect(outcome.row);
   if (outcome.kind === 'wait') throw retryLater(outcome.row);
   return handleFailure(deps, outcome.failure, outcome.previous, outcome.usedRefreshToken, read);
 }
 
 type Outcome =
-  | { kind: 'use'; credentials: OAuthTokens }
+  | { kind: 'use'; credentials: OAuthTokens; refreshed?: boolean }
   | { kind: 'reconnect'; row: LinkedAccountRow }
   | { kind: 'wait'; row: LinkedAccountRow }
   | { kind: 'failed'; failure: DomainError; previous: LinkedAccountRow; usedRefreshToken?: string };
@@ -276,33 +286,4 @@ async function tokenEndpointFor(
     clientSecret: client.client_secret,
     outbound: deps.outbound,
   };
-}
-
-/**
- * Keeps tokens fresh in the background: every interval, refresh accounts whose token expires soon.
- * Each refresh takes the row lock, so several processes running this never refresh one account twice.
- */
-export function startTokenRefresher(
-  deps: RefreshDeps,
-  everyMs = 60_000,
-  log?: (err: unknown) => void,
-): () => void {
-  const tick = async () => {
-    const now = new Date();
-    const due = await deps.db
-      .selectFrom('linked_accounts')
-      .selectAll()
-      .where('status', 'in', ['active', 'expired'])
-      .where('token_expires_at', '<', new Date(now.getTime() + REFRESH_MARGIN_MS))
-      // Accounts in a failure backoff wait for their retry time (expired ones too: that is how an
-      // account whose provider comes back recovers without anyone reading it).
-      .where((eb) => eb.or([eb('refresh_retry_at', 'is', null), eb('refresh_retry_at', '<=', now)]))
-      .orderBy('token_expires_at')
-      .limit(50)
-      .execute();
-    for (const row of due) await freshCredentials(deps, row).catch((err) => log?.(err));
-  };
-  const timer = setInterval(() => void tick().catch((err) => log?.(err)), everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }

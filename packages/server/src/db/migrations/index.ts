@@ -9,6 +9,7 @@ import * as m0007 from './0007_oauth_binding_refresh_backoff.ts';
 import * as m0008 from './0008_inbound_events.ts';
 import * as m0009 from './0009_sandbox.ts';
 import * as m0010 from './0010_console.ts';
+import * as m0011 from './0011_refresh_claims_account_import.ts';
 import * as m0012 from './0012_data_plane.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '0008_inbound_events': m0008,
   '0009_sandbox': m0009,
   '0010_console': m0010,
+  '0011_refresh_claims_account_import': m0011,
   '0012_data_plane': m0012,
 };
