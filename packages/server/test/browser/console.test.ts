@@ -5,8 +5,6 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createOperator } from '../../src/services/console/operators.ts';
 import { chromiumAvailable, launchChromium } from '../support/browser.ts';
-import { startAcceptingProvider } from '../support/connect.ts';
-import type { FakeProvider } from '../support/fake-provider.ts';
 import { call, startTestServer, type TestServer } from '../support/server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { WEBHOOK_ENV } from '../support/webhooks.ts';
@@ -16,10 +14,9 @@ const available = chromiumAvailable();
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../docs');
 const NEW_PASSWORD = 'operator passphrase 2026';
 
-/** The operator console, driven end to end in Chromium against a real server, provider and receiver. */
+/** The operator console, driven end to end in Chromium against a real server (its sandbox provider) and receiver. */
 describe('operator console in Chromium', { skip: available === true ? false : available }, () => {
   let server: TestServer;
-  let provider: FakeProvider;
   let receiver: WebhookReceiver;
   let browser: Browser;
   let context: BrowserContext;
@@ -28,14 +25,14 @@ describe('operator console in Chromium', { skip: available === true ? false : av
   let operator: { email: string; password: string };
 
   before(async () => {
-    provider = await startAcceptingProvider();
     receiver = await startWebhookReceiver();
     server = await startTestServer(
       'pglite',
       {
         ...WEBHOOK_ENV,
         LOG_LEVEL: 'silent',
-        PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback',
+        // The built-in sandbox provider is answered in-process: the outbound guard stays closed.
+        PLUGBOARD_PROVIDER_ALLOWED_RANGES: '',
         PLUGBOARD_CONSOLE_MAX_FAILED_SIGN_INS: '3',
       },
       { webhooks: true },
@@ -51,7 +48,6 @@ describe('operator console in Chromium', { skip: available === true ? false : av
   after(async () => {
     await browser?.close();
     await server?.close();
-    await provider?.close();
     await receiver?.close();
   });
 
@@ -81,15 +77,13 @@ describe('operator console in Chromium', { skip: available === true ? false : av
     operator.password = NEW_PASSWORD;
   });
 
-  test('enable an integration from the catalogue, with a URL override', async () => {
+  test('enable the sandbox integration from the catalogue', async () => {
     await page.goto(`${server.url}/console/p/${projectId}/integrations`);
     await heading('Integrations');
-    await page.getByRole('searchbox', { name: 'Search connectors' }).fill('attio');
-    await page.getByRole('button', { name: /Attio/ }).click();
-    await page.getByText('URL overrides').click();
-    await page.getByLabel('API base URL').fill(provider.url);
-    await page.getByRole('button', { name: 'Enable Attio' }).click();
-    await page.getByRole('button', { name: 'Disable Attio' }).waitFor();
+    await page.getByRole('searchbox', { name: 'Search connectors' }).fill('sandbox');
+    await page.getByRole('button', { name: /^Sandbox(?! \(OAuth\))/ }).click();
+    await page.getByRole('button', { name: 'Enable Sandbox' }).click();
+    await page.getByRole('button', { name: 'Disable Sandbox' }).waitFor();
     await page.getByRole('searchbox', { name: 'Search connectors' }).fill('');
     await shot('integrations');
     const configs = await call(server, 'GET', `/console/api/projects/${projectId}/auth_configs`);
@@ -110,8 +104,8 @@ describe('operator console in Chromium', { skip: available === true ? false : av
       context.waitForEvent('page'),
       page.getByRole('link', { name: 'Open the hub in a new tab' }).click(),
     ]);
-    await hub.getByLabel(/^Access token/).waitFor();
-    await hub.getByLabel(/^Access token/).fill('good-token-0123456789');
+    await hub.getByLabel(/^API key/).waitFor();
+    await hub.getByLabel(/^API key/).fill('sandbox-good');
     await hub.getByRole('button', { name: 'Connect', exact: true }).click();
     await hub.getByRole('heading', { name: 'Connected' }).waitFor();
     await hub.close();
@@ -132,7 +126,7 @@ describe('operator console in Chromium', { skip: available === true ? false : av
     await heading('Connection attempts');
     await page.getByLabel('End customer (owner id)').fill('cust-7');
     await page.getByLabel('End customer (owner id)').press('Enter');
-    await page.locator('[data-attempt]').getByText('attio').waitFor();
+    await page.locator('[data-attempt]').getByText('sandbox').waitFor();
     await page.getByLabel('Outcome').selectOption('failed');
     await page.getByText('No attempt matches.').waitFor();
   });
