@@ -70,7 +70,14 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
           'Creates an account from API-key fields or OAuth tokens it already has, without a connect flow. ' +
           'With external_id, importing the same account again answers the existing one (200) instead of a copy.',
         body: accountImport,
-        response: { 200: linkedAccount, 201: linkedAccount, ...errorResponses },
+        response: { 200: linkedAccount, 201: linkedAccount, ...errorResponses, 502: errorResponse },
+        responseDocs: {
+          200: 'An account with this external_id was imported before: that account, unchanged',
+          201: 'The new linked account (account.created is sent)',
+          400: 'Invalid body, or credentials that do not fit the auth method (or refused by the provider with check: true)',
+          404: 'No auth config with this integration_id in the project',
+          502: 'With check: true, the provider could not be reached',
+        },
       },
     },
     async (request, reply) => {

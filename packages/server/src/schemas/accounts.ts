@@ -171,5 +171,23 @@ export const accountImport = z
     /** Ask the provider whether the credentials work before saving (off by default: imports are bulk). */
     check: z.boolean().default(false),
   })
-  .meta({ id: 'ImportAccountDto' });
+  .meta({
+    id: 'ImportAccountDto',
+    examples: [
+      {
+        integration_id: '0c2f3a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b',
+        origin_owner_id: 'customer-42',
+        origin_owner_name: 'Acme Inc',
+        external_id: 'nango-conn-8812',
+        credentials: { subdomain: 'acme' },
+        oauth: {
+          access_token: 'ya29.a0AfH6SMB…',
+          refresh_token: '1//0gLp…',
+          expires_at: '2026-11-30T15:00:00.000Z',
+          scopes: ['employees:read'],
+        },
+        check: false,
+      },
+    ],
+  });
 export type AccountImport = z.output<typeof accountImport>;
