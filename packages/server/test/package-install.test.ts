@@ -156,7 +156,7 @@ describe('the npm package', () => {
 
     signal(server, 'SIGTERM');
     await closed;
-    assert.match(output, /shutting down/, 'the server itself received SIGTERM');
+    assert.match(output, /draining: readiness is 503/, 'the server itself received SIGTERM');
     const stillUp = await fetch(`${url}/health/live`).then(
       () => true,
       () => false,
