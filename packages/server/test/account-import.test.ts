@@ -192,6 +192,21 @@ for (const backend of backends()) {
       assert.equal(again.status, 200, 'the same external id answers the existing account');
       assert.equal(again.body.id, res.body.id);
       assert.equal((await events(res.body.id)).length, 1, 'no second account.created');
+
+      // External ids are the end customer's: another owner with the same id is another account.
+      const otherOwner = await call(server, 'POST', '/accounts', {
+        key,
+        body: {
+          integration_id: oauthConfig,
+          origin_owner_id: 'cust-2',
+          origin_owner_name: 'Customer Two',
+          external_id: 'nango-conn-1',
+          oauth: { access_token: 'second-access', refresh_token: 'second-refresh' },
+        },
+      });
+      assert.equal(otherOwner.status, 201, JSON.stringify(otherOwner.body));
+      assert.notEqual(otherOwner.body.id, res.body.id);
+      assert.equal(otherOwner.body.origin_owner_id, 'cust-2');
     });
 
     test('the same external id imported concurrently makes one account', async () => {

@@ -25,7 +25,7 @@ export interface ImportDeps {
 /**
  * Creates a linked account from credentials it already has. The values are validated like the hub's
  * form for the auth config's method; the provider is only asked when `check` is set. With an
- * external_id the import is idempotent: the same (project, auth config, external_id) answers the account
+ * external_id the import is idempotent: the same (project, auth config, owner, external_id) answers the account
  * made the first time (`created: false`), whatever the new input says.
  */
 export async function importAccount(
@@ -42,7 +42,7 @@ export async function importAccount(
     );
   }
   if (input.external_id !== undefined) {
-    const existing = await byExternalId(deps.db, integration.project_id, integration.id, input.external_id);
+    const existing = await byExternalId(deps.db, integration, input.origin_owner_id, input.external_id);
     if (existing) return { account: toLinkedAccount(existing, deps.catalogue), created: false };
   }
   const method = authMethodOf(connector, integration.auth_method);
@@ -103,7 +103,7 @@ export async function importAccount(
       // Two imports of one external id at once: the second finds the first's row afterwards.
       .onConflict((oc) =>
         oc
-          .columns(['project_id', 'integration_id', 'external_id'])
+          .columns(['project_id', 'integration_id', 'origin_owner_id', 'external_id'])
           .where('external_id', 'is not', null)
           .doNothing(),
       )
@@ -113,21 +113,23 @@ export async function importAccount(
     return inserted;
   });
   if (row) return { account: toLinkedAccount(row, deps.catalogue), created: true };
-  const existing = await byExternalId(deps.db, integration.project_id, integration.id, input.external_id!);
+  const existing = await byExternalId(deps.db, integration, input.origin_owner_id, input.external_id!);
   return { account: toLinkedAccount(existing!, deps.catalogue), created: false };
 }
 
+/** An id is only meaningful within the end customer it belongs to: another owner's same id is another account. */
 function byExternalId(
   db: Db,
-  projectId: string,
-  integrationId: string,
+  integration: { project_id: string; id: string },
+  ownerId: string,
   externalId: string,
 ): Promise<LinkedAccountRow | undefined> {
   return db
     .selectFrom('linked_accounts')
     .selectAll()
-    .where('project_id', '=', projectId)
-    .where('integration_id', '=', integrationId)
+    .where('project_id', '=', integration.project_id)
+    .where('integration_id', '=', integration.id)
+    .where('origin_owner_id', '=', ownerId)
     .where('external_id', '=', externalId)
     .executeTakeFirst();
 }
