@@ -20,11 +20,11 @@ import type { FakeProvider } from './support/fake-provider.ts';
 import { call, freePort, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 /**
- * Cached API keys, sessions and accounts. TTLs are an hour here, so every change below can only have
+ * Cached API keys, sessions, accounts and hub answers. TTLs are an hour here, so every change below can only have
  * reached a cache by its notice (or, in the process that made it, at once), never by expiry.
  */
 const HOUR = 3_600_000;
-const LONG = { apiKeys: HOUR, sessions: HOUR, accounts: HOUR };
+const LONG = { apiKeys: HOUR, sessions: HOUR, accounts: HOUR, hubReads: HOUR };
 
 /** Another process's view arrives by notice: ask until it shows, giving up well before any TTL. */
 async function eventually(check: () => Promise<boolean>, what: string) {
@@ -204,6 +204,42 @@ for (const backend of backends()) {
         async () => (await hubCall(server, session.token, 'GET', '/hub/settings')).status === 401,
         'the expired session',
       );
+    });
+
+    test('hub answers follow auth configs and accounts, by notice in every process', async () => {
+      const { api_key: key } = await server.newProject();
+      const session = await createSession(server, key, { provider: 'attio' });
+      const hub = (t: Target, path: string) => hubCall(on(t), session.token, 'GET', path);
+      for (const t of everywhere()) {
+        assert.deepEqual((await hub(t, '/hub/connectors')).body.integrations, []);
+        assert.equal((await hub(t, '/hub/settings')).body.existing_account_id, undefined);
+      }
+      for (const db of dbs()) assert.ok(cachesOf(db)?.hubReads.size, 'the answers are cached');
+
+      const integration = await enableAttio(server, key, provider);
+      for (const t of everywhere()) {
+        await eventually(async () => {
+          const list = (await hub(t, '/hub/connectors')).body.integrations;
+          return list?.length === 1 && list[0].integration_id === integration;
+        }, 'the new auth config in the hub list');
+      }
+      // The session's owner connects: the hub now edits that account instead of adding one.
+      const id = await connectAttio(server, key, integration, { provider: 'attio' });
+      for (const t of everywhere()) {
+        await eventually(
+          async () => (await hub(t, '/hub/settings')).body.existing_account_id === id,
+          'the new account in the hub settings',
+        );
+      }
+      // Written behind the servers' backs, as another tool would.
+      await sql`delete from linked_accounts where id = ${id}`.execute(server.database.db);
+      await sql`update integrations set active = false where id = ${integration}`.execute(server.database.db);
+      for (const t of everywhere()) {
+        await eventually(async () => {
+          const [settings, list] = [await hub(t, '/hub/settings'), await hub(t, '/hub/connectors')];
+          return settings.body.existing_account_id === undefined && list.body.integrations?.length === 0;
+        }, 'the deleted account and the disabled auth config');
+      }
     });
 
     test('revoking an API key: refused at once here, by notice elsewhere', async () => {

@@ -18,7 +18,13 @@ export interface AccountEntry {
  * within milliseconds; these bound how long a change could go unseen if one were lost, and how long
  * decrypted secrets stay in memory.
  */
-export const CACHE_TTL_MS = { apiKeys: 10_000, sessions: 10_000, accounts: 5_000 } as const;
+export const CACHE_TTL_MS = { apiKeys: 10_000, sessions: 10_000, accounts: 5_000, hubReads: 10_000 } as const;
+
+/** A hub answer, serialised once: it depends only on its session and on its project's rows. */
+export interface HubReadEntry {
+  projectId: string;
+  json: Buffer;
+}
 
 /** Per process, per database. Bounded so memory stays flat whatever the traffic. */
 export type CacheTtls = { [K in keyof typeof CACHE_TTL_MS]: number };
@@ -30,14 +36,20 @@ export class DataCaches {
   readonly sessions;
   /** account id → account, auth config and decrypted credentials. */
   readonly accounts;
+  /** "<route>|<token_hash>|<query>" → the hub's answer (see migration 0013_hub_read_caches). */
+  readonly hubReads;
 
   constructor(ttl: CacheTtls = CACHE_TTL_MS) {
     this.apiKeys = ttlCache<ProjectContext>({ max: 10_000, ttlMs: ttl.apiKeys });
     this.sessions = ttlCache<ConnectSessionRow>({ max: 20_000, ttlMs: ttl.sessions });
     this.accounts = ttlCache<AccountEntry>({ max: 10_000, ttlMs: ttl.accounts });
+    this.hubReads = ttlCache<HubReadEntry>({ max: 20_000, ttlMs: ttl.hubReads });
   }
 
-  /** Applies one notice: "k:<key_hash>", "s:<token_hash>", "a:<account id>", "i:<auth config id>". */
+  /**
+   * Applies one notice: "k:<key_hash>", "s:<token_hash>", "a:<account id>", "i:<auth config id>", and
+   * "p:<project id>" (its auth configs changed) or "o:<project id>" (its accounts came or went).
+   */
   apply(payload: string): void {
     const colon = payload.indexOf(':');
     const kind = payload.slice(0, colon);
@@ -46,19 +58,27 @@ export class DataCaches {
     else if (kind === 's') this.sessions.delete(value);
     else if (kind === 'a') this.accounts.delete(value);
     else if (kind === 'i') this.accounts.deleteWhere((entry) => entry.integration?.id === value);
+    else if (kind === 'p' || kind === 'o') this.forgetHubReads(value);
     else this.clear();
+  }
+
+  /** Drops the project's hub answers: rare (an auth config or an account changed), so a scan is fine. */
+  forgetHubReads(projectId: string): void {
+    this.hubReads.deleteWhere((entry) => entry.projectId === projectId);
   }
 
   clear(): void {
     this.apiKeys.clear();
     this.sessions.clear();
     this.accounts.clear();
+    this.hubReads.clear();
   }
 
   purgeStale(): void {
     this.apiKeys.purgeStale();
     this.sessions.purgeStale();
     this.accounts.purgeStale();
+    this.hubReads.purgeStale();
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import type { DestinationStream } from 'pino';
+import { type DestinationStream, destination } from 'pino';
 
 /** Query parameters that carry secrets (the OAuth popup puts the session token in the URL). */
 const SECRET_QUERY_KEYS = /^(token|code|state|client_secret|api_key|access_token|refresh_token)$/i;
@@ -24,7 +24,10 @@ export function redactUrl(rawUrl: string): string {
 export function loggerOptions(level: string, stream?: DestinationStream): FastifyServerOptions['logger'] {
   return {
     level,
-    ...(stream ? { stream } : {}),
+    // Standard output, written asynchronously: a line logged while the previous write is under way
+    // joins the next write instead of blocking the event loop once per request (pino's default is a
+    // synchronous write per line). pino flushes what is pending when the process exits.
+    stream: stream ?? (level === 'silent' ? undefined : destination({ dest: 1, sync: false })),
     redact: {
       paths: [
         'req.headers.authorization',

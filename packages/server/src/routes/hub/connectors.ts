@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { sendHubRead } from '../../cache/hub-reads.ts';
 import { type AppContext, serviceDeps } from '../../context.ts';
 import { HUB_SECURITY, hubSessionOf } from '../../http/hub-session-auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
@@ -33,7 +34,12 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
         },
       },
     },
-    async (request) => hubSettings(deps, hubSessionOf(request)),
+    async (request, reply) => {
+      const session = hubSessionOf(request);
+      return sendHubRead(reply, deps.db, session, 'settings', settingsSchema, () =>
+        hubSettings(deps, session),
+      );
+    },
   );
 
   app.get(
@@ -50,7 +56,13 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
         },
       },
     },
-    async (request) => listConnectors(deps, hubSessionOf(request), request.query),
+    async (request, reply) => {
+      const session = hubSessionOf(request);
+      const { provider = '', lang = '' } = request.query;
+      return sendHubRead(reply, deps.db, session, `connectors|${provider}|${lang}`, hubConnectorList, () =>
+        listConnectors(deps, session, request.query),
+      );
+    },
   );
 
   app.get(
@@ -69,7 +81,18 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
         },
       },
     },
-    async (request) =>
-      hubConnectorConfig(deps, hubSessionOf(request), request.params.integration_id, request.query.lang),
+    async (request, reply) => {
+      const session = hubSessionOf(request);
+      const { integration_id } = request.params;
+      const { lang } = request.query;
+      return sendHubRead(
+        reply,
+        deps.db,
+        session,
+        `config|${integration_id}|${lang ?? ''}`,
+        configSchema,
+        () => hubConnectorConfig(deps, session, integration_id, lang),
+      );
+    },
   );
 };
