@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isSecretField } from '../src/connectors/auth-schema.ts';
 import { loadCatalogue } from '../src/connectors/catalogue.ts';
-import { isSecretField } from '../src/connectors/schema.ts';
 import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
 import {

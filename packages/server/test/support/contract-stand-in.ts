@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AuthMethod, isSecretField } from '../../src/connectors/auth-schema.ts';
 import type { Catalogue } from '../../src/connectors/catalogue.ts';
-import { type AuthMethod, type Connector, isSecretField } from '../../src/connectors/schema.ts';
+import type { Connector } from '../../src/connectors/schema.ts';
 
 /**
  * A stand-in for every provider of the catalogue on one 127.0.0.1 server. Each (connector, auth
