@@ -4,15 +4,12 @@ import { isSecretField } from '../src/connectors/auth-schema.ts';
 import { loadCatalogue } from '../src/connectors/catalogue.ts';
 import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
+import { type ContractCase, contractCases, sampleValues, type Values } from './support/contract-cases.ts';
 import {
-  type ContractCase,
   type ContractStandIn,
-  contractCases,
   PROBE_PATH,
   REFUSAL_MARK,
-  sampleValues,
   startContractStandIn,
-  type Values,
 } from './support/contract-stand-in.ts';
 import { location } from './support/oauth.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
