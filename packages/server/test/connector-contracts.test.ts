@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isSecretField } from '../src/connectors/auth-schema.ts';
 import { loadCatalogue } from '../src/connectors/catalogue.ts';
-import { isSecretField } from '../src/connectors/schema.ts';
 import { backends } from './support/backends.ts';
 import { createSession, hubCall } from './support/connect.ts';
+import { type ContractCase, contractCases, sampleValues, type Values } from './support/contract-cases.ts';
 import {
-  type ContractCase,
   type ContractStandIn,
-  contractCases,
   PROBE_PATH,
   REFUSAL_MARK,
-  sampleValues,
   startContractStandIn,
-  type Values,
 } from './support/contract-stand-in.ts';
 import { location } from './support/oauth.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';

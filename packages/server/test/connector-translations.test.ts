@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadCatalogue } from '../src/connectors/catalogue.ts';
-import { TRANSLATED_LANGUAGES } from '../src/connectors/schema.ts';
+import { TRANSLATED_LANGUAGES } from '../src/connectors/translations-schema.ts';
 import { localizeConnector, textLanguage } from '../src/services/connector-texts.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
 

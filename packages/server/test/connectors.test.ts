@@ -3,16 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { type AuthMethod, isSecretField } from '../src/connectors/auth-schema.ts';
 import { CatalogueError, DEFAULT_CONNECTORS_DIR, loadCatalogue } from '../src/connectors/catalogue.ts';
-import {
-  type AuthMethod,
-  type Connector,
-  connectorSchema,
-  fillTemplate,
-  fillUrlTemplate,
-  isSecretField,
-  placeholdersOf,
-} from '../src/connectors/schema.ts';
+import { type Connector, connectorSchema } from '../src/connectors/schema.ts';
+import { fillTemplate, fillUrlTemplate, placeholdersOf } from '../src/connectors/templates.ts';
 import { CATEGORIES } from '../src/schemas/common.ts';
 
 // The connector catalogue: the JSON files in connectors/, the schema helpers, and how broken files are

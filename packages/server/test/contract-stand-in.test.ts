@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connectorSchema } from '../src/connectors/schema.ts';
+import type { ContractCase } from './support/contract-cases.ts';
 import {
-  type ContractCase,
   type ContractStandIn,
   PROBE_PATH,
   REFUSAL_MARK,

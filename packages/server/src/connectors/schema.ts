@@ -1,136 +1,18 @@
 import { z } from 'zod';
-import { DomainError } from '../errors.ts';
 import { CATEGORIES } from '../schemas/common.ts';
+import { authMethodSchema, fieldProblems, isSecretField, type Problem } from './auth-schema.ts';
+import { inboundProblems, inboundSchema } from './inbound-schema.ts';
+import { PLACEHOLDER, placeholdersOf } from './templates.ts';
+import { TRANSLATED_LANGUAGES, translationSchema } from './translations-schema.ts';
 
 /**
  * The shape of a connector file (connectors/<key>.json). Connectors are data: everything Plugboard
- * needs to show a provider, collect its credentials, check them and call its API is declared here,
- * and a file that breaks a rule below stops the catalogue from loading (see catalogue.ts).
+ * needs to show a provider, collect its credentials, check them and call its API is declared in the
+ * file, and a file that breaks a rule stops the catalogue from loading (see catalogue.ts). The parts
+ * have their own files: auth methods and fields (auth-schema.ts), inbound events (inbound-schema.ts),
+ * translations (translations-schema.ts) and {{placeholder}} templates (templates.ts); this file holds
+ * the whole and the rules spanning its parts.
  */
-
-const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_-]+)\s*\}\}/g;
-
-/** The keys a template refers to, e.g. ["subdomain"] for "https://{{subdomain}}.example.com". */
-export function placeholdersOf(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
-}
-
-export interface FillOptions {
-  /**
-   * URL-encode each value: use it for URLs and paths (api_base_url, check.path, OAuth endpoints), so
-   * that a subdomain cannot smuggle "/", "@" or "?" into the host or path. Header, query and basic-auth
-   * templates are filled raw (the HTTP client encodes query values itself).
-   */
-  encode?: boolean;
-}
-
-/** Replaces {{key}} placeholders with values. A missing value is an error, never "". */
-export function fillTemplate(
-  template: string,
-  values: Record<string, string>,
-  options: FillOptions = {},
-): string {
-  return template.replace(PLACEHOLDER, (_, key: string) => {
-    const value = Object.hasOwn(values, key) ? values[key] : undefined;
-    if (value === undefined) {
-      // Data saved under an older connector file (or an override naming a field the method lacks).
-      throw new DomainError(
-        'unprocessable',
-        `This connection has no value for {{${key}}}; reconnect the account or fix the auth config's URLs.`,
-      );
-    }
-    return options.encode ? encodeURIComponent(value) : value;
-  });
-}
-
-/** fillTemplate for URLs and paths: every value is URL-encoded. */
-export const fillUrlTemplate = (template: string, values: Record<string, string>): string =>
-  fillTemplate(template, values, { encode: true });
-
-const fieldKey = z.string().regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, "_" or "-"');
-
-const validPattern = z.string().refine(
-  (p) => {
-    try {
-      new RegExp(p);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'is not a valid regular expression' },
-);
-
-export const FIELD_TYPES = ['text', 'password', 'number', 'select', 'text_area'] as const;
-
-export const fieldSchema = z.strictObject({
-  key: fieldKey,
-  label: z.string().min(1),
-  type: z.enum(FIELD_TYPES),
-  required: z.boolean(),
-  /** Secret unless explicitly false; password fields are always secret (see isSecretField). */
-  secret: z.boolean().optional(),
-  placeholder: z.string().optional(),
-  description: z.string().optional(),
-  /** The choices of a select field (and only of one). */
-  options: z
-    .array(z.strictObject({ label: z.string().min(1), value: z.string() }))
-    .min(1)
-    .optional(),
-  validation: z.strictObject({ pattern: validPattern, message: z.string().min(1) }).optional(),
-  read_only: z.boolean().optional(),
-});
-export type Field = z.output<typeof fieldSchema>;
-
-/**
- * DESIGN §2: a field is secret unless `secret === false`, and always when it is a password. Secret
- * fields are credentials (encrypted, masked); the others are settings such as a subdomain or region.
- */
-export function isSecretField(field: Pick<Field, 'secret' | 'type'>): boolean {
-  return field.type === 'password' || field.secret !== false;
-}
-
-/**
- * How credentials are attached to provider API calls (the credential check and the proxy). Values are
- * {{placeholder}} templates over the method's fields, plus {{access_token}} for OAuth2 methods.
- */
-const applySchema = z.strictObject({
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).optional(),
-  query: z.record(z.string().min(1), z.string()).optional(),
-  basic: z.strictObject({ username: z.string(), password: z.string() }).optional(),
-});
-export type Apply = z.output<typeof applySchema>;
-
-const methodBase = {
-  key: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "_" or "-"'),
-  label: z.string().min(1),
-  fields: z.array(fieldSchema),
-  apply: applySchema,
-};
-
-const customMethod = z.strictObject({ ...methodBase, type: z.literal('custom') });
-
-const oauth2Method = z.strictObject({
-  ...methodBase,
-  type: z.literal('oauth2'),
-  grant_type: z.enum(['authorization_code', 'client_credentials']),
-  /** Required for authorization_code. May contain {{field}} placeholders (e.g. a tenant host). */
-  authorization_url: z.string().optional(),
-  token_url: z.string().min(1),
-  scopes: z.array(z.string().min(1)),
-  /** How scopes are joined in the request; default " ". */
-  scope_separator: z.string().min(1).optional(),
-  /** Send a PKCE S256 challenge; default true. */
-  pkce: z.boolean().optional(),
-  /** How the client authenticates at the token endpoint; default client_secret_post. */
-  token_endpoint_auth: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
-  /** Extra authorization-request parameters, e.g. access_type=offline for Google. */
-  authorize_params: z.record(z.string(), z.string()).optional(),
-});
-
-export const authMethodSchema = z.discriminatedUnion('type', [customMethod, oauth2Method]);
-export type AuthMethod = z.output<typeof authMethodSchema>;
-export type OAuth2Method = Extract<AuthMethod, { type: 'oauth2' }>;
 
 const checkSchema = z.strictObject({
   method: z.enum(['GET', 'POST']),
@@ -150,70 +32,6 @@ const checkSchema = z.strictObject({
   expect_json: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
 export type CredentialCheck = z.output<typeof checkSchema>;
-
-const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name');
-
-/** What a signed payload may be built from: the timestamp header's value and the raw body bytes. */
-export const SIGNATURE_PAYLOAD_PARTS = ['timestamp', 'body'] as const;
-
-/**
- * How a provider signs the events it posts to /webhooks/inbound/{external_trigger_token}: an HMAC of
- * the raw body (or of a template over the body and a timestamp header) keyed with a secret the end
- * user enters in the connect form. Declared only from the provider's own documentation.
- */
-const signatureSchema = z.strictObject({
-  /** The request header carrying the signature, e.g. "X-Hub-Signature-256". */
-  header: headerName,
-  algorithm: z.enum(['sha256', 'sha1']),
-  encoding: z.enum(['hex', 'base64']),
-  /** Text before the digest in the header, e.g. "sha256=". */
-  prefix: z.string().min(1).optional(),
-  /** The secret field of the auth method(s) holding the signing secret. */
-  secret_field: fieldKey,
-  /** What is signed; default "{{body}}". Placeholders: {{timestamp}} (the timestamp header) and {{body}}. */
-  payload: z.string().min(1).optional(),
-  /** The header with the signed timestamp (unix seconds, milliseconds or an ISO date). */
-  timestamp_header: headerName.optional(),
-  /** How far the signed timestamp may be from now; default 300 when a timestamp is signed. */
-  tolerance_seconds: z.number().int().min(1).max(86_400).optional(),
-});
-export type InboundSignature = z.output<typeof signatureSchema>;
-
-/** Headers never forwarded to the integrator, whatever a connector file asks: they carry credentials. */
-export const NEVER_FORWARDED_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key)$/i;
-
-const inboundSchema = z.strictObject({
-  /** Without it, events are forwarded unverified (the unguessable token is the only protection). */
-  signature: signatureSchema.optional(),
-  /** Provider headers worth forwarding besides content-type and user-agent, e.g. the event name. */
-  forward_headers: z.array(headerName).max(20).optional(),
-});
-
-/** Hub languages besides English that connector files may carry texts for. */
-export const TRANSLATED_LANGUAGES = ['de', 'fr', 'es'] as const;
-
-/** One language's texts: anything left out falls back to the English in the file. */
-const translationSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  notices: z.array(z.string().min(1)).optional(),
-  support_description: z.string().min(1).optional(),
-  /** Auth method labels by method key. */
-  auth_labels: z.record(z.string(), z.string().min(1)).optional(),
-  /** Field texts by field key (the same key means the same field in every auth method). */
-  fields: z
-    .record(
-      z.string(),
-      z.strictObject({
-        label: z.string().min(1).optional(),
-        description: z.string().min(1).optional(),
-        placeholder: z.string().min(1).optional(),
-        /** Select option labels by option value. */
-        options: z.record(z.string(), z.string().min(1)).optional(),
-        validation_message: z.string().min(1).optional(),
-      }),
-    )
-    .optional(),
-});
 
 export const connectorSchema = z
   .strictObject({
@@ -264,12 +82,6 @@ export const connectorSchema = z
     for (const problem of connectorProblems(connector)) ctx.addIssue({ code: 'custom', ...problem });
   });
 export type Connector = z.output<typeof connectorSchema>;
-
-interface Problem {
-  path: (string | number)[];
-  message: string;
-}
-
 /** Rules that span fields: placeholders resolve, keys are unique, URLs are https, and so on. */
 function connectorProblems(connector: z.output<typeof connectorSchema>): Problem[] {
   const problems: Problem[] = [];
@@ -379,84 +191,6 @@ function connectorProblems(connector: z.output<typeof connectorSchema>): Problem
   if (connector.inbound) problems.push(...inboundProblems(connector));
   return problems;
 }
-
-function inboundProblems(connector: z.output<typeof connectorSchema>): Problem[] {
-  const problems: Problem[] = [];
-  const signature = connector.inbound?.signature;
-  for (const [i, name] of (connector.inbound?.forward_headers ?? []).entries()) {
-    if (
-      NEVER_FORWARDED_HEADERS.test(name) ||
-      (signature && name.toLowerCase() === signature.header.toLowerCase())
-    )
-      problems.push({
-        path: ['inbound', 'forward_headers', i],
-        message: `"${name}" carries a credential or signature; it is never forwarded`,
-      });
-  }
-  if (!signature) return problems;
-  const at = (...rest: string[]) => ['inbound', 'signature', ...rest];
-  const holders = connector.auth.filter((m) =>
-    m.fields.some((f) => f.key === signature.secret_field && isSecretField(f)),
-  );
-  if (holders.length === 0) {
-    problems.push({
-      path: at('secret_field'),
-      message: `no auth method has a secret field "${signature.secret_field}"; add one (type "password") for the signing secret`,
-    });
-  }
-  const payload = signature.payload ?? '{{body}}';
-  const parts = placeholdersOf(payload);
-  for (const name of parts) {
-    if (!(SIGNATURE_PAYLOAD_PARTS as readonly string[]).includes(name))
-      problems.push({
-        path: at('payload'),
-        message: `uses {{${name}}}; only {{timestamp}} and {{body}} can be signed`,
-      });
-  }
-  if (!parts.includes('body'))
-    problems.push({ path: at('payload'), message: 'must contain {{body}}: an unsigned body proves nothing' });
-  if (parts.includes('timestamp') && !signature.timestamp_header)
-    problems.push({
-      path: at('timestamp_header'),
-      message: 'a payload with {{timestamp}} needs a timestamp_header',
-    });
-  if (signature.timestamp_header && !parts.includes('timestamp'))
-    problems.push({
-      path: at('payload'),
-      message:
-        'has a timestamp_header but does not sign {{timestamp}}; an unsigned timestamp cannot stop replays',
-    });
-  if (signature.tolerance_seconds !== undefined && !signature.timestamp_header)
-    problems.push({ path: at('tolerance_seconds'), message: 'only applies with a signed timestamp_header' });
-  return problems;
-}
-
-function fieldProblems(
-  method: AuthMethod,
-  at: (...rest: (string | number)[]) => (string | number)[],
-): Problem[] {
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  method.fields.forEach((field, f) => {
-    if (seen.has(field.key))
-      problems.push({ path: at('fields', f, 'key'), message: `duplicate field key "${field.key}"` });
-    seen.add(field.key);
-    if (field.type === 'select' && !field.options) {
-      problems.push({ path: at('fields', f, 'options'), message: 'select fields need options' });
-    }
-    if (field.type !== 'select' && field.options) {
-      problems.push({ path: at('fields', f, 'options'), message: 'only select fields have options' });
-    }
-    if (field.type === 'password' && field.secret === false) {
-      problems.push({
-        path: at('fields', f, 'secret'),
-        message: 'password fields are always secret; remove "secret": false',
-      });
-    }
-  });
-  return problems;
-}
-
 /** Templates must become absolute https URLs once filled (tests override them per integration). */
 function urlProblems(template: string, path: (string | number)[]): Problem[] {
   let url: URL;

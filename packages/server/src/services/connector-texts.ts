@@ -1,4 +1,5 @@
-import { type Connector, TRANSLATED_LANGUAGES } from '../connectors/schema.ts';
+import type { Connector } from '../connectors/schema.ts';
+import { TRANSLATED_LANGUAGES } from '../connectors/translations-schema.ts';
 
 export type TextLanguage = (typeof TRANSLATED_LANGUAGES)[number];
 

@@ -1,4 +1,5 @@
-import type { AuthMethod, Connector } from '../connectors/schema.ts';
+import type { AuthMethod } from '../connectors/auth-schema.ts';
+import type { Connector } from '../connectors/schema.ts';
 import { DomainError } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 import type { EffectiveUrls } from './integrations.ts';

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
+import type { AuthMethod } from '../connectors/auth-schema.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import { type AuthMethod, type Connector, fillTemplate } from '../connectors/schema.ts';
+import type { Connector } from '../connectors/schema.ts';
+import { fillTemplate } from '../connectors/templates.ts';
 import { generateId } from '../crypto/tokens.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';

@@ -1,5 +1,6 @@
+import { type Field, isSecretField } from '../connectors/auth-schema.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import { type Connector, type Field, isSecretField } from '../connectors/schema.ts';
+import type { Connector } from '../connectors/schema.ts';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow, IntegrationRow } from '../db/schema.ts';
 import { notFound } from '../errors.ts';

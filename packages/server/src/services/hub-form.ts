@@ -1,4 +1,4 @@
-import { type Field, isSecretField } from '../connectors/schema.ts';
+import { type Field, isSecretField } from '../connectors/auth-schema.ts';
 import { validationFailed } from '../errors.ts';
 
 /** StackOne's hub shows stored secrets as this prefix + last characters, and sends it back untouched. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import type { AuthMethod } from '../connectors/auth-schema.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import type { AuthMethod, Connector } from '../connectors/schema.ts';
+import type { Connector } from '../connectors/schema.ts';
 import { integrationAad, type Vault } from '../crypto/vault.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { IntegrationRow } from '../db/schema.ts';

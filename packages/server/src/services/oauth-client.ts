@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import type { AuthMethod } from '../connectors/schema.ts';
+import type { AuthMethod } from '../connectors/auth-schema.ts';
 import { DomainError } from '../errors.ts';
 import type { OutboundClient } from '../outbound/http-client.ts';
 import { providerCallError, providerUrl } from './provider-http.ts';

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import { fillTemplate } from '../connectors/schema.ts';
+import { fillTemplate } from '../connectors/templates.ts';
 import { generateSecret, hashSecret } from '../crypto/tokens.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';

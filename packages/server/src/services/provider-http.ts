@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { AuthMethod } from '../connectors/schema.ts';
-import { fillTemplate } from '../connectors/schema.ts';
+import type { AuthMethod } from '../connectors/auth-schema.ts';
+import { fillTemplate } from '../connectors/templates.ts';
 import { DomainError, validationFailed } from '../errors.ts';
 import { BlockedAddressError, InvalidUrlError } from '../outbound/address-policy.ts';
 import type { OutboundClient, StreamedResponse } from '../outbound/http-client.ts';

@@ -1,6 +1,6 @@
 import { type Readable, Transform } from 'node:stream';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import { fillTemplate } from '../connectors/schema.ts';
+import { fillTemplate } from '../connectors/templates.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError, validationFailed } from '../errors.ts';

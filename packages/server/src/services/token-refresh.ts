@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { cachesOf } from '../cache/data-caches.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
-import { fillTemplate } from '../connectors/schema.ts';
+import { fillTemplate } from '../connectors/templates.ts';
 import { accountAad, type Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';

@@ -1,5 +1,6 @@
-import type { AuthMethod, Connector } from '../connectors/schema.ts';
-import { placeholdersOf } from '../connectors/schema.ts';
+import type { AuthMethod } from '../connectors/auth-schema.ts';
+import type { Connector } from '../connectors/schema.ts';
+import { placeholdersOf } from '../connectors/templates.ts';
 import { validationFailed } from '../errors.ts';
 import {
   type AddressPolicy,

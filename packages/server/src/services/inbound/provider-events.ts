@@ -1,5 +1,5 @@
 import type { Catalogue } from '../../connectors/catalogue.ts';
-import { NEVER_FORWARDED_HEADERS } from '../../connectors/schema.ts';
+import { NEVER_FORWARDED_HEADERS } from '../../connectors/inbound-schema.ts';
 import { accountAad, type Vault } from '../../crypto/vault.ts';
 import type { Db } from '../../db/database.ts';
 import type { LinkedAccountRow } from '../../db/schema.ts';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { InboundSignature } from '../../connectors/schema.ts';
+import type { InboundSignature } from '../../connectors/inbound-schema.ts';
 
 /** Providers sign with a timestamp so that a captured event cannot be replayed later; this is "later". */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
