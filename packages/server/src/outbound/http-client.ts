@@ -95,9 +95,9 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
     },
     async stream(input, init) {
       const url = parseHttpUrl(input, 'provider URL');
-      const signal = AbortSignal.timeout(options.timeoutMs);
       const local = inProcess.get(url.origin);
       if (local) {
+        const signal = AbortSignal.timeout(options.timeoutMs);
         const response = await local(new Request(url, { ...init, signal, redirect: 'manual' }));
         return {
           status: response.status,
@@ -111,11 +111,14 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
       if (isIP(host)) checkAddress(host, options.policy);
       try {
         // undici's request() never follows redirects (no redirect interceptor is composed here).
+        // undici's own timers (no AbortSignal and timer per call on this hot path): the answer's head
+        // must arrive within the timeout, and the body may not stall longer than that between chunks.
         const response = await request(url, {
           method: init.method as Dispatcher.HttpMethod,
           headers: init.headers,
           body: init.body,
-          signal,
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
           dispatcher: agent,
         });
         return { status: response.statusCode, headers: response.headers, body: response.body };

@@ -123,6 +123,9 @@ export async function streamProviderRequest(
 export const headerValue = (value: string | string[] | undefined): string | null =>
   (Array.isArray(value) ? value[0] : value) ?? null;
 
+/** undici's timeouts (the streamed calls use its timers rather than an AbortSignal). */
+const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /**
  * What a failed provider call means to the caller: an address the guard refuses is the configuration's
  * fault (422, and nothing was sent), a timeout is 504, anything else on the way is 502.
@@ -132,8 +135,8 @@ export function providerCallError(err: unknown, url: string, timeoutMs: number):
   if (err instanceof BlockedAddressError || err instanceof InvalidUrlError) {
     return new DomainError('unprocessable', `This connection cannot be used: the ${err.message}.`);
   }
-  const name = (err as Error).name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  const { name, code } = err as Error & { code?: string };
+  if (name === 'TimeoutError' || name === 'AbortError' || (code && UNDICI_TIMEOUTS.has(code))) {
     return new DomainError(
       'provider_timeout',
       `Could not reach ${hostOf(url)}: no answer within ${Math.round(timeoutMs / 1000)} s. Try again in a moment.`,
