@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildApp } from '../src/app.ts';
 import { openVault } from '../src/crypto/vault.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { keyRotationRunner } from '../src/services/console/key-rotation-jobs.ts';
 import { rotateKey } from '../src/services/key-rotation.ts';
 import { backends } from './support/backends.ts';
@@ -13,7 +15,7 @@ import {
   seedProject,
   stored,
 } from './support/encrypted-rows.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { freePort, startTestServer, type TestServer } from './support/server.ts';
 
 // The console's key rotation job: started by POST /console/api/system/key_rotation, run in the
 // background of the server, watched with GET. rotateKey itself is covered by key-rotation.test.ts.
@@ -313,6 +315,50 @@ for (const backend of backends()) {
         rows.filter((r) => r.id !== rows[1]?.id),
         done.version,
       );
+    });
+
+    test('another server process on the same database sees the job and refuses a second start', {
+      skip: backend === 'pglite' && 'PGlite is one process',
+    }, async () => {
+      // A second API process: its own pool, key ring and job runner, the same PostgreSQL database.
+      const database = await openDatabase({
+        databaseUrl: server.database.url,
+        dataDir: 'memory',
+        poolSize: 4,
+      });
+      const vault = await openVault(database.db, server.masterKey);
+      const app = await buildApp({
+        config: server.config,
+        db: database.db,
+        vault,
+        catalogue: server.catalogue,
+      });
+      const port = await freePort();
+      await app.listen({ host: '127.0.0.1', port });
+      try {
+        const other = new ConsoleClient({ ...server, url: `http://127.0.0.1:${port}` });
+        Object.assign(other, { cookie: client.cookie, csrf: client.csrf });
+        const before = vault.currentVersion();
+
+        const start = await client.call('POST', '/system/key_rotation', { mode: 'rotate', batch_size: 1 });
+        assert.equal(start.status, 202);
+        const seen = await other.call('GET', '/system/key_rotation');
+        assert.equal(seen.body.job.id, start.body.id);
+        assert.equal(seen.body.job.status, 'running');
+        const refused = await other.call('POST', '/system/key_rotation', { mode: 'rotate' });
+        assert.equal(refused.status, 409);
+        assert.match(refused.body.message, /already running/);
+
+        const done = (await watch()).at(-1);
+        assert.equal(done.status, 'finished');
+        // The other process learns the new key on its next ring refresh (startVaultRefresh in serve).
+        assert.equal(vault.currentVersion(), before);
+        await vault.refresh();
+        assert.equal(vault.currentVersion(), done.version);
+      } finally {
+        await app.close();
+        await database.close();
+      }
     });
   });
 }

@@ -229,15 +229,17 @@ describe('operator console in Chromium', { skip: available === true ? false : av
     await page.keyboard.press('Enter');
     await confirmation.waitFor();
     assert.equal(
-      await page.evaluate(() => document.activeElement?.textContent?.trim()),
-      'Rotate now',
+      await page
+        .getByRole('button', { name: 'Rotate now' })
+        .evaluate((button) => button === button.ownerDocument.activeElement),
+      true,
       'the confirmation opens on its action',
     );
     await page.keyboard.press('Enter');
     await page.getByRole('status').getByText('Rotation finished: key version 2 is current').waitFor();
     const accounts = page.getByRole('progressbar', { name: 'Linked accounts re-encrypted' });
     assert.deepEqual(
-      await accounts.evaluate((bar: HTMLProgressElement) => [bar.value, bar.max]),
+      await accounts.evaluate((bar) => [(bar as { value: number }).value, (bar as { max: number }).max]),
       [1, 1],
       'the one connected account',
     );
