@@ -1,5 +1,6 @@
 import { api } from '../api.ts';
 import { ErrorNote, Loading, Status, Title, useLoad, when } from '../ui.tsx';
+import { KeyRotationPanel } from './system-key-rotation.tsx';
 
 interface SystemStatus {
   version: string;
@@ -53,8 +54,8 @@ export function SystemView() {
                 <Status value="active" />
               ) : (
                 <span>
-                  <Status value="pending" /> Some secrets are still under older keys: run{' '}
-                  <code>npx plugboard rotate-key --finish</code>.
+                  <Status value="pending" /> Some secrets are still under older keys: press Finish rotation
+                  below.
                 </span>
               )}
             </p>
@@ -86,6 +87,11 @@ export function SystemView() {
                 </tbody>
               </table>
             </div>
+            <KeyRotationPanel
+              currentVersion={d.key_ring.current_version}
+              complete={d.key_ring.rotation_complete}
+              onEnded={s.reload}
+            />
           </div>
           <h2>Webhook delivery</h2>
           <div class="card">

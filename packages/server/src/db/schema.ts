@@ -22,6 +22,7 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   console_sign_in_failures: ConsoleSignInFailuresTable;
   audit_log: AuditLogTable;
+  key_rotation_jobs: KeyRotationJobsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -290,7 +291,37 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
+/** How far a key rotation job got in one table; `remaining` is set when it ends. */
+export interface KeyRotationTableProgress {
+  table: string;
+  /** Rows under an older key when the run started (raised if it found more). */
+  total: number;
+  reencrypted: number;
+  failed: number;
+  /** Rows still under an older key when the run ended. */
+  remaining: number | null;
+}
+
+export interface KeyRotationJobsTable {
+  id: string;
+  mode: 'rotate' | 'finish';
+  status: 'running' | 'finished' | 'failed' | 'interrupted';
+  started_by: string;
+  started_at: CreatedAt;
+  heartbeat_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: Timestamp | null;
+  version: number | null;
+  tables: ColumnType<KeyRotationTableProgress[], string | undefined, string>;
+  failed_rows: ColumnType<
+    Array<{ table: string; id: string; code: string; message: string }>,
+    string | undefined,
+    string
+  >;
+  error: string | null;
+}
+
 export type OperatorRow = Selectable<OperatorsTable>;
+export type KeyRotationJobRow = Selectable<KeyRotationJobsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type ConnectionAttemptRow = Selectable<ConnectionAttemptsTable>;

@@ -24,7 +24,15 @@ export interface RotationOptions {
   batchSize?: number;
   /** Do not add a key; only re-encrypt rows still under versions older than the current one. */
   reencryptOnly?: boolean;
-  /** Called after every batch that re-encrypted something, once the batch has committed; awaited. */
+  /**
+   * Called once the target version is known, before the first batch, with how many rows of each table
+   * are under an older version (what a progress bar counts towards); awaited. Throwing stops the run.
+   */
+  onStart?: (start: { version: number; pending: Record<RotatedTable, number> }) => void | Promise<void>;
+  /**
+   * Called after every batch that re-encrypted something, once the batch has committed; awaited.
+   * Throwing stops the run there: committed batches stay re-encrypted, the rest is left for --finish.
+   */
   onProgress?: (progress: RotationProgress) => void | Promise<void>;
 }
 
@@ -148,6 +156,16 @@ export async function rotateKey(
     added = true;
   }
   const version = vault.currentVersion();
+  if (options.onStart) {
+    await options.onStart({
+      version,
+      pending: {
+        linked_accounts: await accounts.countOlder(db, version),
+        integrations: await integrations.countOlder(db, version),
+        webhook_endpoints: await webhookEndpoints.countOlder(db, version),
+      },
+    });
+  }
   const failed: RotationResult['failed'] = [];
   const done = {
     accounts: await reencryptTable(db, vault, accounts, version, batchSize, failed, options.onProgress),

@@ -209,6 +209,51 @@ describe('operator console in Chromium', { skip: available === true ? false : av
     await page.getByLabel('Theme').selectOption('system');
   });
 
+  // ---- Key rotation from the System view (issue 11) ----
+  test('rotate the encryption key from the System view, by keyboard, and watch it complete', async () => {
+    await nav('System').click();
+    await heading('System');
+    await page.getByText(/Current key version 1 \(1 in the ring\)/).waitFor();
+    const rotate = page.getByRole('button', { name: 'Rotate key' });
+    const confirmation = page.getByRole('dialog', { name: 'Rotate the encryption key?' });
+    // Escape cancels the confirmation: nothing starts.
+    await rotate.focus();
+    await page.keyboard.press('Enter');
+    await confirmation.waitFor();
+    await confirmation.getByText('adds key version 2').waitFor();
+    await page.keyboard.press('Escape');
+    await confirmation.waitFor({ state: 'hidden' });
+    assert.equal(server.vault.currentVersion(), 1);
+
+    await rotate.focus();
+    await page.keyboard.press('Enter');
+    await confirmation.waitFor();
+    assert.equal(
+      await page
+        .getByRole('button', { name: 'Rotate now' })
+        .evaluate((button) => button === button.ownerDocument.activeElement),
+      true,
+      'the confirmation opens on its action',
+    );
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').getByText('Rotation finished: key version 2 is current').waitFor();
+    const accounts = page.getByRole('progressbar', { name: 'Linked accounts re-encrypted' });
+    assert.deepEqual(
+      await accounts.evaluate((bar) => [(bar as { value: number }).value, (bar as { max: number }).max]),
+      [1, 1],
+      'the one connected account',
+    );
+    await page.getByText(/Current key version 2 \(2 in the ring\)/).waitFor();
+    assert.equal(await rotate.isEnabled(), true, 'Rotate key is back once the job ended');
+    assert.equal(
+      await page.getByRole('button', { name: 'Finish rotation' }).count(),
+      0,
+      'nothing left to finish',
+    );
+    assert.equal(server.vault.currentVersion(), 2);
+  });
+  // ---- end of key rotation ----
+
   test('unsafe requests without the CSRF token are refused', async () => {
     const status = await page.evaluate(async (pid) => {
       const res = await fetch(`api/projects/${pid}/api_keys`, {

@@ -11,6 +11,7 @@ import { connectorsMetaRoutes } from '../connectors-meta.ts';
 import { webhookEndpointRoutes } from '../webhook-endpoints.ts';
 import { consoleAuthRoutes } from './auth.ts';
 import { consoleExtraRoutes } from './extras.ts';
+import { consoleKeyRotationRoutes } from './key-rotation.ts';
 import { consoleProjectRoutes } from './projects.ts';
 
 /** The platform API's route plugins, mounted again per project for the console: same schemas, services and errors. */
@@ -41,6 +42,7 @@ export const consoleApiRoutes: FastifyPluginAsync<AppContext & { prefix?: string
     signedIn.addHook('onRequest', consoleSessionAuth(ctx.db, ctx.config));
     await signedIn.register(consoleProjectRoutes, ctx);
     await signedIn.register(consoleExtraRoutes, ctx);
+    await signedIn.register(consoleKeyRotationRoutes, ctx);
     const operatorProject: onRequestHookHandler = async (request) => {
       // Decrypted credentials are for the integrator's backend (API key), never shown in a browser.
       if (request.routeOptions.url?.endsWith('/credentials'))
