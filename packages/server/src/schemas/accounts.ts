@@ -58,7 +58,9 @@ export const accountListQuery = z.object({
     ),
   type: lenientEnum(ACCOUNT_TYPES)
     .optional()
-    .describe('Beyond the reference: only production or only test accounts.'),
+    .describe(
+      'Beyond the reference: only `production` or only `test` accounts (other spellings such as PRODUCTION are accepted).',
+    ),
   ...pagination,
   cursor: z
     .string()
