@@ -27,6 +27,25 @@ const base = new URL('api/', document.baseURI).pathname;
 
 // biome-ignore lint/suspicious/noExplicitAny: callers name the shapes they read.
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await request<T>(method, path, body)).data;
+}
+
+/** One page of a keyset-paged list (GET /accounts): its rows and the cursor of the next page, if any. */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
+export async function apiPage<T>(path: string): Promise<Page<T>> {
+  const { data, headers } = await request<T[]>('GET', path);
+  return { items: data, next: headers.get('x-next-cursor') ?? undefined };
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ data: T; headers: Headers }> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
@@ -53,7 +72,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
       data?.errors,
     );
   }
-  return data as T;
+  return { data: data as T, headers: res.headers };
 }
 
 /** Query string from an object, skipping empty values. */

@@ -113,53 +113,6 @@ export function Link({
   );
 }
 
-/** A secret shown once (a new API key, a signing secret), with a copy button. */
-export function OnceSecret({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div class="notice" role="status">
-      <strong>{label}</strong>
-      <p class="hint">{t('common.shownOnce')}</p>
-      <div class="secret">
-        <code data-testid="secret">{value}</code>
-        <button
-          type="button"
-          onClick={async () => {
-            await navigator.clipboard?.writeText(value).catch(() => {});
-            setCopied(true);
-          }}
-        >
-          {copied ? t('common.copied') : t('common.copy')}
-        </button>
-      </div>
-    </div>
-  );
-}
-
-export function Field({
-  label,
-  hint,
-  children,
-  id,
-}: {
-  label: string;
-  hint?: string;
-  children: ComponentChildren;
-  id: string;
-}) {
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {children}
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-    </div>
-  );
-}
-
 const GOOD = new Set(['active', 'authenticated', 'enabled', 'succeeded']);
 const BAD = new Set(['error', 'failed', 'revoked', 'expired', 'disabled', 'invalid']);
 export function Status({ value }: { value: string }) {

@@ -1,7 +1,7 @@
 import { api, qs } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorNote, Link, Loading, Status, Title, useAction, useLoad, when } from '../ui.tsx';
-import { AttemptTable } from './attempts.tsx';
+import { AttemptList } from './attempts.tsx';
 import { type Account, type Attempt, json } from './shared.ts';
 
 export function AccountDetailView({ projectId, id }: { projectId: string; id: string }) {
@@ -68,8 +68,11 @@ export function AccountDetailView({ projectId, id }: { projectId: string; id: st
           <h2>Metadata</h2>
           <pre>{json(a.metadata ?? {})}</pre>
           <h2>Connection attempts</h2>
-          <ErrorNote error={attempts.error} />
-          {attempts.data && <AttemptTable projectId={projectId} attempts={attempts.data} />}
+          <AttemptList
+            projectId={projectId}
+            state={{ data: attempts.data, error: attempts.error }}
+            attempts={attempts.data}
+          />
           <div class="actions" style={{ marginTop: '16px' }}>
             <button
               type="button"

@@ -1,113 +1,83 @@
-import { useState } from 'preact/hooks';
-import { api, qs } from '../api.ts';
-import { Empty, ErrorNote, Field, Link, Loading, Status, Title, useLoad, when } from '../ui.tsx';
+import { apiPage, qs } from '../api.ts';
+import { useField } from '../form.tsx';
+import { type Column, List, SearchField, SelectField, useDebounced, usePaged, useRows } from '../list.tsx';
+import { Link, Status, Title, when } from '../ui.tsx';
 import { ACCOUNT_STATUSES, type Account } from './shared.ts';
 
+const PAGE_SIZE = 50;
+const TYPES = ['production', 'test'];
+
+const columns = (projectId: string): Column<Account>[] => [
+  {
+    header: 'Owner',
+    cell: (a) => (
+      <>
+        <Link to={`/p/${projectId}/accounts/${a.id}`}>{a.origin_owner_name}</Link>
+        <div class="hint mono">{a.origin_owner_id}</div>
+      </>
+    ),
+  },
+  { header: 'Provider', cell: (a) => a.provider_name ?? a.provider },
+  { header: 'Status', cell: (a) => <Status value={a.status} /> },
+  { header: 'Type', cell: (a) => a.type ?? '—' },
+  { header: 'Connected', cell: (a) => when(a.created_at) },
+];
+
+/** Searched, filtered and paged by the server (GET /accounts?search=…&cursor=…), so no account is out of reach. */
 export function AccountsView({ projectId }: { projectId: string }) {
-  const [search, setSearch] = useState('');
-  const [provider, setProvider] = useState('');
-  const [status, setStatus] = useState('');
-  const [type, setType] = useState('');
-  const accounts = useLoad(
-    () => api<Account[]>('GET', `projects/${projectId}/accounts${qs({ provider, status, page_size: 1000 })}`),
-    [projectId, provider, status],
+  const search = useField('acc-search', 'Owner id or name');
+  const provider = useField('acc-provider', 'Provider');
+  const status = useField('acc-status', 'Status');
+  const type = useField('acc-type', 'Type');
+  const needle = useDebounced(search.value.trim());
+  const base = `projects/${projectId}`;
+  const filters = { search: needle, provider: provider.value, status: status.value, type: type.value };
+  const accounts = usePaged(
+    (cursor) => apiPage<Account>(`${base}/accounts${qs({ ...filters, page_size: PAGE_SIZE, cursor })}`),
+    [projectId, ...Object.values(filters)],
   );
-  const all = accounts.data ?? [];
-  const providers = [...new Set(all.map((a) => a.provider))].sort();
-  const needle = search.trim().toLowerCase();
-  const shown = all.filter(
-    (a) =>
-      (!needle ||
-        a.origin_owner_id.toLowerCase().includes(needle) ||
-        a.origin_owner_name.toLowerCase().includes(needle)) &&
-      (!type || a.type === type),
-  );
+  // The providers to filter by: the project's integrations, and any other an account shown uses.
+  const integrations = useRows<{ connector_key: string }>(`${base}/auth_configs?page_size=1000`);
+  const providers = [
+    ...new Set([
+      ...(integrations.rows ?? []).map((i) => i.connector_key),
+      ...(accounts.data ?? []).map((a) => a.provider),
+      ...(provider.value ? [provider.value] : []),
+    ]),
+  ].sort();
+  const filtered = Object.values(filters).some(Boolean);
   return (
     <>
       <Title lead="Accounts your end customers connected. Open one to see why it is in its state and every attempt that led to it.">
         Linked accounts
       </Title>
       <search class="row">
-        <Field id="acc-search" label="Owner id or name">
-          <input
-            id="acc-search"
-            type="search"
-            value={search}
-            onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
-          />
-        </Field>
-        <Field id="acc-provider" label="Provider">
-          <select
-            id="acc-provider"
-            value={provider}
-            onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">All providers</option>
-            {providers.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </Field>
-        <Field id="acc-status" label="Status">
-          <select
-            id="acc-status"
-            value={status}
-            onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">All statuses</option>
-            {ACCOUNT_STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </Field>
-        <Field id="acc-type" label="Type">
-          <select id="acc-type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
-            <option value="">All types</option>
-            <option>production</option>
-            <option>test</option>
-          </select>
-        </Field>
+        <SearchField maxLength={200} {...search} />
+        <SelectField all="All providers" choices={providers} {...provider} />
+        <SelectField all="All statuses" choices={ACCOUNT_STATUSES} {...status} />
+        <SelectField all="All types" choices={TYPES} {...type} />
       </search>
-      <ErrorNote error={accounts.error} />
-      {accounts.loading && !accounts.data && <Loading />}
-      {accounts.data && all.length === 0 && !provider && !status && (
-        <Empty>
-          No account yet. Create a connect session (
-          <Link to={`/p/${projectId}/sessions`}>Connect sessions</Link>) and connect through the hub.
-        </Empty>
-      )}
-      {accounts.data && all.length > 0 && shown.length === 0 && (
-        <Empty>No account matches these filters.</Empty>
-      )}
-      {shown.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Owner</th>
-                <th>Provider</th>
-                <th>Status</th>
-                <th>Type</th>
-                <th>Connected</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <Link to={`/p/${projectId}/accounts/${a.id}`}>{a.origin_owner_name}</Link>
-                    <div class="hint mono">{a.origin_owner_id}</div>
-                  </td>
-                  <td>{a.provider_name ?? a.provider}</td>
-                  <td>
-                    <Status value={a.status} />
-                  </td>
-                  <td>{a.type ?? '—'}</td>
-                  <td>{when(a.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      <List
+        state={accounts}
+        rows={accounts.data}
+        empty={
+          filtered ? (
+            'No account matches these filters.'
+          ) : (
+            <>
+              No account yet. Create a connect session (
+              <Link to={`/p/${projectId}/sessions`}>Connect sessions</Link>) and connect through the hub.
+            </>
+          )
+        }
+        columns={columns(projectId)}
+        rowKey={(a) => a.id}
+      />
+      {accounts.more && accounts.data && (
+        <div class="actions">
+          <button type="button" onClick={accounts.more} disabled={accounts.loading}>
+            Load more
+          </button>
         </div>
       )}
     </>

@@ -1,6 +1,8 @@
-import { useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
 import { api, qs } from '../api.ts';
-import { Empty, ErrorNote, Field, Link, Loading, Status, Title, useLoad, when } from '../ui.tsx';
+import { useField } from '../form.tsx';
+import { type Column, List, SearchField, SelectField } from '../list.tsx';
+import { Link, Status, Title, useLoad, when } from '../ui.tsx';
 import type { Attempt } from './shared.ts';
 
 const FILTERS: Record<string, (a: Attempt) => boolean> = {
@@ -10,103 +12,89 @@ const FILTERS: Record<string, (a: Attempt) => boolean> = {
   succeeded: (a) => a.status === 'authenticated',
 };
 
+const OUTCOMES = [
+  { value: 'all', label: 'All' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'abandoned', label: 'Abandoned (cancelled or expired)' },
+  { value: 'succeeded', label: 'Succeeded' },
+];
+
 export function AttemptsView({ projectId }: { projectId: string }) {
-  const [owner, setOwner] = useState('');
-  const [filter, setFilter] = useState('all');
-  const [provider, setProvider] = useState('');
+  const owner = useField('att-owner', 'End customer (owner id)');
+  const outcome = useField('att-filter', 'Outcome', 'all');
+  const provider = useField('att-provider', 'Provider');
   const attempts = useLoad(
     () =>
       api<Attempt[]>(
         'GET',
-        `projects/${projectId}/connection_attempts${qs({ origin_owner_id: owner.trim(), page_size: 500 })}`,
+        `projects/${projectId}/connection_attempts${qs({ origin_owner_id: owner.value.trim(), page_size: 500 })}`,
       ),
-    [projectId, owner],
+    [projectId, owner.value],
   );
   const all = attempts.data ?? [];
   const providers = [...new Set(all.map((a) => a.provider).filter(Boolean) as string[])].sort();
-  const shown = all.filter((a) => FILTERS[filter]!(a) && (!provider || a.provider === provider));
+  const shown = all.filter(
+    (a) => FILTERS[outcome.value]!(a) && (!provider.value || a.provider === provider.value),
+  );
   return (
     <>
       <Title lead="Every time an end customer opened the hub to connect: who, which provider, how it ended and why.">
         Connection attempts
       </Title>
       <search class="row">
-        <Field id="att-owner" label="End customer (owner id)">
-          <input
-            id="att-owner"
-            type="search"
-            value={owner}
-            onChange={(e) => setOwner((e.target as HTMLInputElement).value)}
-          />
-        </Field>
-        <Field id="att-provider" label="Provider">
-          <select
-            id="att-provider"
-            value={provider}
-            onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">All providers</option>
-            {providers.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </Field>
-        <Field id="att-filter" label="Outcome">
-          <select
-            id="att-filter"
-            value={filter}
-            onChange={(e) => setFilter((e.target as HTMLSelectElement).value)}
-          >
-            <option value="all">All</option>
-            <option value="failed">Failed</option>
-            <option value="abandoned">Abandoned (cancelled or expired)</option>
-            <option value="succeeded">Succeeded</option>
-          </select>
-        </Field>
+        <SearchField onEnter {...owner} />
+        <SelectField all="All providers" choices={providers} {...provider} />
+        <SelectField choices={OUTCOMES} {...outcome} />
       </search>
-      <ErrorNote error={attempts.error} />
-      {attempts.loading && !attempts.data && <Loading />}
-      {attempts.data && all.length === 0 && (
-        <Empty>
-          No attempt yet. They appear when an end customer opens a connect session's link (
-          <Link to={`/p/${projectId}/sessions`}>create a test session</Link>).
-        </Empty>
-      )}
-      {attempts.data && all.length > 0 && <AttemptTable projectId={projectId} attempts={shown} />}
+      <AttemptList
+        projectId={projectId}
+        state={attempts}
+        attempts={shown}
+        empty={
+          all.length === 0 ? (
+            <>
+              No attempt yet. They appear when an end customer opens a connect session's link (
+              <Link to={`/p/${projectId}/sessions`}>create a test session</Link>).
+            </>
+          ) : undefined
+        }
+      />
     </>
   );
 }
 
-export function AttemptTable({ projectId, attempts }: { projectId: string; attempts: Attempt[] }) {
-  if (attempts.length === 0) return <Empty>No attempt matches.</Empty>;
+const columns = (projectId: string): Column<Attempt>[] => [
+  { header: 'When', cell: (a) => when(a.created_at) },
+  { header: 'End customer', cell: (a) => a.origin_owner_id, class: 'mono' },
+  { header: 'Provider', cell: (a) => a.provider ?? '—' },
+  { header: 'Status', cell: (a) => <Status value={a.status} /> },
+  { header: 'Reason', cell: (a) => (a.error ? `${a.error.code}: ${a.error.description}` : '—') },
+  {
+    header: 'Account',
+    cell: (a) => (a.account ? <Link to={`/p/${projectId}/accounts/${a.account.id}`}>open</Link> : '—'),
+  },
+];
+
+/** Attempts as a table; also on an account's page. */
+export function AttemptList({
+  projectId,
+  state,
+  attempts,
+  empty = 'No attempt matches.',
+}: {
+  projectId: string;
+  state: { data?: unknown; error?: unknown; loading?: boolean };
+  attempts: Attempt[] | undefined;
+  empty?: ComponentChildren;
+}) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>End customer</th>
-            <th>Provider</th>
-            <th>Status</th>
-            <th>Reason</th>
-            <th>Account</th>
-          </tr>
-        </thead>
-        <tbody>
-          {attempts.map((a) => (
-            <tr key={a.id} data-attempt={a.id}>
-              <td>{when(a.created_at)}</td>
-              <td class="mono">{a.origin_owner_id}</td>
-              <td>{a.provider ?? '—'}</td>
-              <td>
-                <Status value={a.status} />
-              </td>
-              <td>{a.error ? `${a.error.code}: ${a.error.description}` : '—'}</td>
-              <td>{a.account ? <Link to={`/p/${projectId}/accounts/${a.account.id}`}>open</Link> : '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <List
+      state={state}
+      rows={attempts}
+      empty={empty}
+      columns={columns(projectId)}
+      rowKey={(a) => a.id}
+      rowProps={(a) => ({ 'data-attempt': a.id })}
+    />
   );
 }

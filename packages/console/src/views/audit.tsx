@@ -1,6 +1,7 @@
-import { useState } from 'preact/hooks';
-import { api, qs } from '../api.ts';
-import { Empty, ErrorNote, Field, Loading, Title, useLoad, when } from '../ui.tsx';
+import { qs } from '../api.ts';
+import { useField } from '../form.tsx';
+import { type Column, List, SearchField, SelectField, useRows } from '../list.tsx';
+import { Title, when } from '../ui.tsx';
 import { json } from './shared.ts';
 
 interface Entry {
@@ -15,112 +16,81 @@ interface Entry {
   created_at: string;
 }
 
-export function AuditView({ projectId }: { projectId: string }) {
-  const [actor, setActor] = useState('');
-  const [action, setAction] = useState('');
-  const [target, setTarget] = useState('');
-  const log = useLoad(
-    () =>
-      api<{ data: Entry[]; total: number }>(
-        'GET',
-        `projects/${projectId}/audit_log${qs({ actor, action, target_type: target, page_size: 200 })}`,
-      ),
-    [projectId, actor, action, target],
+const RECORD_TYPES = [
+  'project',
+  'api_key',
+  'integration',
+  'account',
+  'connect_session',
+  'webhook_endpoint',
+  'webhook_delivery',
+];
+
+const COLUMNS: Column<Entry>[] = [
+  { header: 'When', cell: (e) => when(e.created_at) },
+  {
+    header: 'Who',
+    cell: (e) => (
+      <>
+        {e.actor_id} <span class="hint">({e.actor_type.replace('_', ' ')})</span>
+      </>
+    ),
+  },
+  { header: 'What', cell: (e) => e.action, class: 'mono' },
+  {
+    header: 'Record',
+    cell: (e) => (
+      <>
+        {e.target_type} <span class="hint mono">{e.target_id}</span>
+      </>
+    ),
+  },
+  { header: 'Change', cell: (e) => <Change entry={e} /> },
+];
+
+function Change({ entry: e }: { entry: Entry }) {
+  return (
+    <details>
+      <summary>Before / after</summary>
+      {e.before != null && (
+        <>
+          <strong>Before</strong>
+          <pre>{json(e.before)}</pre>
+        </>
+      )}
+      {e.after != null && (
+        <>
+          <strong>After</strong>
+          <pre>{json(e.after)}</pre>
+        </>
+      )}
+    </details>
   );
+}
+
+export function AuditView({ projectId }: { projectId: string }) {
+  const actor = useField('au-actor', 'Who (operator email or API key id)');
+  const action = useField('au-action', 'Action');
+  const target = useField('au-target', 'Record type');
+  const filters = { actor: actor.value, action: action.value, target_type: target.value };
+  const log = useRows<Entry>(`projects/${projectId}/audit_log${qs({ ...filters, page_size: 200 })}`);
   return (
     <>
       <Title lead="Every change made through the console, the API or the CLI: who, what, when, and the record before and after (never secrets).">
         Audit log
       </Title>
       <search class="row">
-        <Field id="au-actor" label="Who (operator email or API key id)">
-          <input
-            id="au-actor"
-            type="search"
-            value={actor}
-            onChange={(e) => setActor((e.target as HTMLInputElement).value)}
-          />
-        </Field>
-        <Field id="au-action" label="Action" hint="e.g. integration.created">
-          <input
-            id="au-action"
-            type="search"
-            value={action}
-            onChange={(e) => setAction((e.target as HTMLInputElement).value)}
-          />
-        </Field>
-        <Field id="au-target" label="Record type">
-          <select
-            id="au-target"
-            value={target}
-            onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">All</option>
-            {[
-              'project',
-              'api_key',
-              'integration',
-              'account',
-              'connect_session',
-              'webhook_endpoint',
-              'webhook_delivery',
-            ].map((x) => (
-              <option key={x}>{x}</option>
-            ))}
-          </select>
-        </Field>
+        <SearchField onEnter {...actor} />
+        <SearchField hint="e.g. integration.created" onEnter {...action} />
+        <SelectField all="All" choices={RECORD_TYPES} {...target} />
       </search>
-      <ErrorNote error={log.error} />
-      {log.loading && !log.data && <Loading />}
-      {log.data && log.data.data.length === 0 && (
-        <Empty>Nothing recorded{actor || action || target ? ' for these filters' : ' yet'}.</Empty>
-      )}
-      {log.data && log.data.data.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Who</th>
-                <th>What</th>
-                <th>Record</th>
-                <th>Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.data.data.map((e) => (
-                <tr key={e.id}>
-                  <td>{when(e.created_at)}</td>
-                  <td>
-                    {e.actor_id} <span class="hint">({e.actor_type.replace('_', ' ')})</span>
-                  </td>
-                  <td class="mono">{e.action}</td>
-                  <td>
-                    {e.target_type} <span class="hint mono">{e.target_id}</span>
-                  </td>
-                  <td>
-                    <details>
-                      <summary>Before / after</summary>
-                      {e.before != null && (
-                        <>
-                          <strong>Before</strong>
-                          <pre>{json(e.before)}</pre>
-                        </>
-                      )}
-                      {e.after != null && (
-                        <>
-                          <strong>After</strong>
-                          <pre>{json(e.after)}</pre>
-                        </>
-                      )}
-                    </details>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <List
+        state={log}
+        rows={log.rows}
+        empty={`Nothing recorded${actor.value || action.value || target.value ? ' for these filters' : ' yet'}.`}
+        columns={COLUMNS}
+        rowKey={(e) => e.id}
+      />
     </>
   );
 }

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { Empty, ErrorNote, Field, Loading, Status, Title, useAction, useLoad } from '../ui.tsx';
+import { TextField, useField } from '../form.tsx';
+import { List, SearchField, SelectField, useRows } from '../list.tsx';
+import { Empty, ErrorNote, Loading, Status, Title, useAction, useLoad } from '../ui.tsx';
 
 interface ConnectorMeta {
   provider: string;
@@ -25,12 +27,9 @@ interface AuthConfig {
 export function IntegrationsView({ projectId }: { projectId: string }) {
   const base = `projects/${projectId}`;
   const catalogue = useLoad(() => api<ConnectorMeta[]>('GET', `${base}/connectors/meta`), [projectId]);
-  const enabled = useLoad(
-    () => api<{ data: AuthConfig[] }>('GET', `${base}/auth_configs?page_size=1000`),
-    [projectId],
-  );
-  const [search, setSearch] = useState('');
-  const [category, setCategory] = useState('');
+  const enabled = useRows<AuthConfig>(`${base}/auth_configs?page_size=1000`);
+  const search = useField('search', 'Search connectors');
+  const category = useField('category', 'Category');
   const [onlyEnabled, setOnlyEnabled] = useState(false);
   const [chosen, setChosen] = useState<ConnectorMeta>();
   const action = useAction();
@@ -39,12 +38,12 @@ export function IntegrationsView({ projectId }: { projectId: string }) {
     enabled.reload();
   };
 
-  const configs = enabled.data?.data ?? [];
+  const configs = enabled.rows ?? [];
   const categories = [...new Set((catalogue.data ?? []).map((c) => c.category))].sort();
   const shown = (catalogue.data ?? []).filter(
     (c) =>
-      (!search || `${c.provider_name} ${c.provider}`.toLowerCase().includes(search.toLowerCase())) &&
-      (!category || c.category === category) &&
+      `${c.provider_name} ${c.provider}`.toLowerCase().includes(search.value.toLowerCase()) &&
+      (!category.value || c.category === category.value) &&
       (!onlyEnabled || configs.some((a) => a.connector_key === c.provider)),
   );
 
@@ -56,89 +55,69 @@ export function IntegrationsView({ projectId }: { projectId: string }) {
       <ErrorNote error={catalogue.error || enabled.error || action.error} />
       <section aria-labelledby="enabled-title">
         <h2 id="enabled-title">Enabled in this project</h2>
-        {enabled.data && configs.length === 0 && (
-          <Empty>No integration yet. Pick a connector from the catalogue below and enable it.</Empty>
-        )}
-        {configs.length > 0 && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Integration</th>
-                  <th>Auth</th>
-                  <th>Status</th>
-                  <th>
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {configs.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      {a.name} <span class="hint">({a.connector_key})</span>
-                    </td>
-                    <td>
-                      {a.authentication_config_key}
-                      {a.oauth_client_id && <span class="hint"> · client {a.oauth_client_id}</span>}
-                    </td>
-                    <td>
-                      <Status value={a.active ? 'enabled' : 'disabled'} />
-                    </td>
-                    <td class="actions">
-                      <button
-                        type="button"
-                        onClick={async () => {
-                          await action.run(() =>
-                            api('PATCH', `${base}/auth_configs/${a.id}`, { enabled: !a.active }),
-                          );
-                          reload();
-                        }}
-                      >
-                        {a.active ? `Disable ${a.name}` : `Enable ${a.name}`}
-                      </button>
-                      <button
-                        type="button"
-                        class="danger"
-                        onClick={async () => {
-                          if (!confirm(`Delete the ${a.name} integration?`)) return;
-                          await action.run(() => api('DELETE', `${base}/auth_configs/${a.id}`));
-                          reload();
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <List
+          state={{ data: enabled.data }}
+          rows={configs}
+          empty="No integration yet. Pick a connector from the catalogue below and enable it."
+          columns={[
+            {
+              header: 'Integration',
+              cell: (a) => (
+                <>
+                  {a.name} <span class="hint">({a.connector_key})</span>
+                </>
+              ),
+            },
+            {
+              header: 'Auth',
+              cell: (a) => (
+                <>
+                  {a.authentication_config_key}
+                  {a.oauth_client_id && <span class="hint"> · client {a.oauth_client_id}</span>}
+                </>
+              ),
+            },
+            { header: 'Status', cell: (a) => <Status value={a.active ? 'enabled' : 'disabled'} /> },
+            {
+              header: 'Actions',
+              hidden: true,
+              class: 'actions',
+              cell: (a) => (
+                <>
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      await action.run(() =>
+                        api('PATCH', `${base}/auth_configs/${a.id}`, { enabled: !a.active }),
+                      );
+                      reload();
+                    }}
+                  >
+                    {a.active ? `Disable ${a.name}` : `Enable ${a.name}`}
+                  </button>
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={async () => {
+                      if (!confirm(`Delete the ${a.name} integration?`)) return;
+                      await action.run(() => api('DELETE', `${base}/auth_configs/${a.id}`));
+                      reload();
+                    }}
+                  >
+                    Delete
+                  </button>
+                </>
+              ),
+            },
+          ]}
+          rowKey={(a) => a.id}
+        />
       </section>
       <section aria-labelledby="catalogue-title">
         <h2 id="catalogue-title">Catalogue</h2>
         <div class="row">
-          <Field id="search" label="Search connectors">
-            <input
-              id="search"
-              type="search"
-              value={search}
-              onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <Field id="category" label="Category">
-            <select
-              id="category"
-              value={category}
-              onChange={(e) => setCategory((e.target as HTMLSelectElement).value)}
-            >
-              <option value="">All categories</option>
-              {categories.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </Field>
+          <SearchField {...search} />
+          <SelectField all="All categories" choices={categories} {...category} />
           <div class="field">
             <label>
               <input type="checkbox" checked={onlyEnabled} onChange={() => setOnlyEnabled(!onlyEnabled)} />{' '}
@@ -206,11 +185,16 @@ function EnableForm({
     token_url: '',
   });
   const action = useAction();
-  const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   const input = (k: keyof typeof f, label: string, hint?: string, type = 'text') => (
-    <Field id={`enable-${k}`} label={label} hint={hint}>
-      <input id={`enable-${k}`} type={type} value={f[k]} onInput={set(k)} autoComplete="off" />
-    </Field>
+    <TextField
+      id={`enable-${k}`}
+      label={label}
+      hint={hint}
+      type={type}
+      value={f[k]}
+      onValue={(v) => setF({ ...f, [k]: v })}
+      autoComplete="off"
+    />
   );
   return (
     <form

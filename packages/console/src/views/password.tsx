@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { Field } from '../form.tsx';
 import { t } from '../i18n.ts';
-import { ErrorNote, Field, Title, useAction } from '../ui.tsx';
+import { ErrorNote, Title, useAction } from '../ui.tsx';
 
 export function PasswordView({ oneTime, onChanged }: { oneTime: boolean; onChanged: () => void }) {
   const [current, setCurrent] = useState('');

@@ -1,20 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import type { Project } from '../app.tsx';
+import { ActionForm, OnceSecret, SubmitField, TextField, useField } from '../form.tsx';
+import { type Column, List, useRows } from '../list.tsx';
 import { navigate } from '../router.ts';
-import {
-  Empty,
-  ErrorNote,
-  Field,
-  Link,
-  Loading,
-  OnceSecret,
-  Status,
-  Title,
-  useAction,
-  useLoad,
-  when,
-} from '../ui.tsx';
+import { ErrorNote, Link, Status, Title, useAction, when } from '../ui.tsx';
 
 interface ApiKey {
   id: string;
@@ -24,57 +14,48 @@ interface ApiKey {
   revoked_at: string | null;
 }
 
+const PROJECT_COLUMNS: Column<Project>[] = [
+  { header: 'Name', cell: (p) => p.name },
+  { header: 'Project id', cell: (p) => p.project_id, class: 'mono' },
+  { header: 'Created', cell: (p) => when(p.created_at) },
+  {
+    header: 'Actions',
+    hidden: true,
+    cell: (p) => (
+      <>
+        <Link to={`/projects/${p.project_id}`}>API keys</Link>
+        <Link to={`/p/${p.project_id}/integrations`}>Open</Link>
+      </>
+    ),
+    class: 'actions',
+  },
+];
+
 export function ProjectsView({ selected }: { selected?: string }) {
-  const projects = useLoad(() => api<{ data: Project[] }>('GET', 'projects'), []);
-  const [name, setName] = useState('');
+  const projects = useRows<Project>('projects');
+  const name = useField('project-name', 'Project name');
   const [created, setCreated] = useState<{ name: string; key: string }>();
   const action = useAction();
-  const current = selected ?? projects.data?.data[0]?.project_id;
+  const current = selected ?? projects.rows?.[0]?.project_id;
   return (
     <>
       <Title lead="Each project has its own integrations, accounts, webhooks and API keys. Your backend calls the API with a project's key.">
         Projects and API keys
       </Title>
-      <ErrorNote error={projects.error} />
-      {projects.loading && !projects.data && <Loading />}
-      {projects.data && (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">Projects</caption>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Project id</th>
-                <th>Created</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {projects.data.data.map((p) => (
-                <tr key={p.project_id} aria-current={p.project_id === current ? 'true' : undefined}>
-                  <td>{p.name}</td>
-                  <td class="mono">{p.project_id}</td>
-                  <td>{when(p.created_at)}</td>
-                  <td class="actions">
-                    <Link to={`/projects/${p.project_id}`}>API keys</Link>
-                    <Link to={`/p/${p.project_id}/integrations`}>Open</Link>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <form
-        class="card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const res = await action.run(() => api('POST', 'projects', { name }));
-          if (!res) return;
+      <List
+        state={projects}
+        rows={projects.rows}
+        caption="Projects"
+        columns={PROJECT_COLUMNS}
+        rowKey={(p) => p.project_id}
+        rowProps={(p) => ({ 'aria-current': p.project_id === current ? 'true' : undefined })}
+      />
+      <ActionForm
+        action={action}
+        submit={() => api('POST', 'projects', { name: name.value })}
+        done={(res) => {
           setCreated({ name: res.name, key: res.api_key });
-          setName('');
+          name.onValue('');
           projects.reload();
           navigate(`/projects/${res.project_id}`, true);
         }}
@@ -82,21 +63,10 @@ export function ProjectsView({ selected }: { selected?: string }) {
         <h2>New project</h2>
         <ErrorNote error={action.error} />
         <div class="row">
-          <Field id="project-name" label="Project name">
-            <input
-              id="project-name"
-              required
-              value={name}
-              onInput={(e) => setName((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <div class="field">
-            <button class="primary" type="submit" disabled={action.busy}>
-              Create project
-            </button>
-          </div>
+          <TextField required {...name} />
+          <SubmitField busy={action.busy}>Create project</SubmitField>
         </div>
-      </form>
+      </ActionForm>
       {created && <OnceSecret label={`API key of ${created.name}`} value={created.key} />}
       {current && <ApiKeys projectId={current} key={current} />}
     </>
@@ -104,8 +74,8 @@ export function ProjectsView({ selected }: { selected?: string }) {
 }
 
 function ApiKeys({ projectId }: { projectId: string }) {
-  const keys = useLoad(() => api<{ data: ApiKey[] }>('GET', `projects/${projectId}/api_keys`), [projectId]);
-  const [name, setName] = useState('');
+  const keys = useRows<ApiKey>(`projects/${projectId}/api_keys`);
+  const name = useField('key-name', 'Key name');
   const [newKey, setNewKey] = useState<string>();
   const action = useAction();
   return (
@@ -115,87 +85,52 @@ function ApiKeys({ projectId }: { projectId: string }) {
       </h2>
       <ErrorNote error={keys.error || action.error} />
       {newKey && <OnceSecret label="New API key" value={newKey} />}
-      {keys.data && keys.data.data.length === 0 && (
-        <Empty>This project has no API key yet. Create one below and give it to your backend.</Empty>
-      )}
-      {keys.data && keys.data.data.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Key starts with</th>
-                <th>Created</th>
-                <th>Status</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.data.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name ?? '—'}</td>
-                  <td class="mono">{k.hint}</td>
-                  <td>{when(k.created_at)}</td>
-                  <td>{k.revoked_at ? <Status value="revoked" /> : <Status value="active" />}</td>
-                  <td>
-                    {!k.revoked_at && (
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Revoke key ${k.name ?? k.hint}`}
-                        onClick={async () => {
-                          if (!confirm(`Revoke ${k.name ?? k.hint}? Requests made with it fail from now on.`))
-                            return;
-                          await action.run(() =>
-                            api('POST', `projects/${projectId}/api_keys/${k.id}/revoke`),
-                          );
-                          keys.reload();
-                        }}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <form
-        class="card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const res = await action.run(() =>
-            api('POST', `projects/${projectId}/api_keys`, name ? { name } : {}),
-          );
-          if (!res) return;
+      <List
+        state={{ data: keys.data }}
+        rows={keys.rows}
+        empty="This project has no API key yet. Create one below and give it to your backend."
+        columns={[
+          { header: 'Name', cell: (k) => k.name ?? '—' },
+          { header: 'Key starts with', cell: (k) => k.hint, class: 'mono' },
+          { header: 'Created', cell: (k) => when(k.created_at) },
+          { header: 'Status', cell: (k) => <Status value={k.revoked_at ? 'revoked' : 'active'} /> },
+          {
+            header: 'Actions',
+            hidden: true,
+            cell: (k) =>
+              !k.revoked_at && (
+                <button
+                  type="button"
+                  class="danger"
+                  aria-label={`Revoke key ${k.name ?? k.hint}`}
+                  onClick={async () => {
+                    if (!confirm(`Revoke ${k.name ?? k.hint}? Requests made with it fail from now on.`))
+                      return;
+                    await action.run(() => api('POST', `projects/${projectId}/api_keys/${k.id}/revoke`));
+                    keys.reload();
+                  }}
+                >
+                  Revoke
+                </button>
+              ),
+          },
+        ]}
+        rowKey={(k) => k.id}
+      />
+      <ActionForm
+        action={action}
+        submit={() => api('POST', `projects/${projectId}/api_keys`, name.value ? { name: name.value } : {})}
+        done={(res) => {
           setNewKey(res.api_key);
-          setName('');
+          name.onValue('');
           keys.reload();
         }}
       >
         <div class="row">
-          <Field
-            id="key-name"
-            label="Key name"
-            hint="Optional: where the key is used, e.g. production backend."
-          >
-            <input
-              id="key-name"
-              value={name}
-              onInput={(e) => setName((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <div class="field">
-            <button class="primary" type="submit" disabled={action.busy}>
-              Create API key
-            </button>
-          </div>
+          <TextField hint="Optional: where the key is used, e.g. production backend." {...name} />
+          <SubmitField busy={action.busy}>Create API key</SubmitField>
         </div>
-      </form>
+      </ActionForm>
     </section>
   );
 }

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { Empty, ErrorNote, Field, Loading, Status, Title, useAction, useLoad, when } from '../ui.tsx';
+import { ActionForm, SubmitField, TextField, useField } from '../form.tsx';
+import { List, useRows } from '../list.tsx';
+import { ErrorNote, Status, Title, useAction, when } from '../ui.tsx';
 
 interface SessionRow {
   id: number;
@@ -14,12 +16,9 @@ interface SessionRow {
 
 export function SessionsView({ projectId }: { projectId: string }) {
   const base = `projects/${projectId}`;
-  const sessions = useLoad(
-    () => api<{ data: SessionRow[] }>('GET', `${base}/connect_sessions?page_size=50`),
-    [projectId],
-  );
-  const [owner, setOwner] = useState('test-customer');
-  const [ownerName, setOwnerName] = useState('Test customer');
+  const sessions = useRows<SessionRow>(`${base}/connect_sessions?page_size=50`);
+  const owner = useField('s-owner', 'Owner id', 'test-customer');
+  const ownerName = useField('s-owner-name', 'Owner name', 'Test customer');
   const [link, setLink] = useState<string>();
   const action = useAction();
   return (
@@ -27,14 +26,15 @@ export function SessionsView({ projectId }: { projectId: string }) {
       <Title lead="A connect session lets one end customer connect accounts through the hub. Create a test session to try the flow yourself.">
         Connect sessions
       </Title>
-      <form
-        class="card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const res = await action.run(() =>
-            api('POST', `${base}/connect_sessions`, { origin_owner_id: owner, origin_owner_name: ownerName }),
-          );
-          if (!res) return;
+      <ActionForm
+        action={action}
+        submit={() =>
+          api('POST', `${base}/connect_sessions`, {
+            origin_owner_id: owner.value,
+            origin_owner_name: ownerName.value,
+          })
+        }
+        done={(res) => {
           setLink(res.auth_link_url);
           sessions.reload();
         }}
@@ -42,27 +42,9 @@ export function SessionsView({ projectId }: { projectId: string }) {
         <h2>Test session</h2>
         <ErrorNote error={action.error} />
         <div class="row">
-          <Field id="s-owner" label="Owner id">
-            <input
-              id="s-owner"
-              required
-              value={owner}
-              onInput={(e) => setOwner((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <Field id="s-owner-name" label="Owner name">
-            <input
-              id="s-owner-name"
-              required
-              value={ownerName}
-              onInput={(e) => setOwnerName((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <div class="field">
-            <button class="primary" type="submit" disabled={action.busy}>
-              Create test session
-            </button>
-          </div>
+          <TextField required {...owner} />
+          <TextField required {...ownerName} />
+          <SubmitField busy={action.busy}>Create test session</SubmitField>
         </div>
         {link && (
           <div class="notice" role="status">
@@ -73,62 +55,45 @@ export function SessionsView({ projectId }: { projectId: string }) {
             <span class="hint">(the link works until the session expires or you revoke it)</span>
           </div>
         )}
-      </form>
+      </ActionForm>
       <h2>Recent sessions</h2>
-      <ErrorNote error={sessions.error} />
-      {sessions.loading && !sessions.data && <Loading />}
-      {sessions.data && sessions.data.data.length === 0 && (
-        <Empty>
-          No session yet. Your backend creates them with POST /connect_sessions, or create a test one above.
-        </Empty>
-      )}
-      {sessions.data && sessions.data.data.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Id</th>
-                <th>Owner</th>
-                <th>Created</th>
-                <th>Expires</th>
-                <th>State</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.data.map((s) => (
-                <tr key={s.id}>
-                  <td class="mono">{s.id}</td>
-                  <td>
-                    {s.origin_owner_name} <span class="hint mono">{s.origin_owner_id}</span>
-                  </td>
-                  <td>{when(s.created_at)}</td>
-                  <td>{when(s.expires_at)}</td>
-                  <td>
-                    <Status value={s.state} />
-                  </td>
-                  <td>
-                    {s.state === 'active' && (
-                      <button
-                        type="button"
-                        class="danger"
-                        onClick={async () => {
-                          await action.run(() => api('DELETE', `${base}/connect_sessions/${s.id}`));
-                          sessions.reload();
-                        }}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <List
+        state={sessions}
+        rows={sessions.rows}
+        empty="No session yet. Your backend creates them with POST /connect_sessions, or create a test one above."
+        columns={[
+          { header: 'Id', cell: (s) => s.id, class: 'mono' },
+          {
+            header: 'Owner',
+            cell: (s) => (
+              <>
+                {s.origin_owner_name} <span class="hint mono">{s.origin_owner_id}</span>
+              </>
+            ),
+          },
+          { header: 'Created', cell: (s) => when(s.created_at) },
+          { header: 'Expires', cell: (s) => when(s.expires_at) },
+          { header: 'State', cell: (s) => <Status value={s.state} /> },
+          {
+            header: 'Actions',
+            hidden: true,
+            cell: (s) =>
+              s.state === 'active' && (
+                <button
+                  type="button"
+                  class="danger"
+                  onClick={async () => {
+                    await action.run(() => api('DELETE', `${base}/connect_sessions/${s.id}`));
+                    sessions.reload();
+                  }}
+                >
+                  Revoke
+                </button>
+              ),
+          },
+        ]}
+        rowKey={(s) => s.id}
+      />
     </>
   );
 }

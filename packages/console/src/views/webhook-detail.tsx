@@ -1,19 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, qs } from '../api.ts';
+import { ActionForm, OnceSecret, TextField, useField } from '../form.tsx';
+import { type Column, List, SelectField, Table, useRows } from '../list.tsx';
 import { navigate } from '../router.ts';
-import {
-  Empty,
-  ErrorNote,
-  Field,
-  Link,
-  Loading,
-  OnceSecret,
-  Status,
-  Title,
-  useAction,
-  useLoad,
-  when,
-} from '../ui.tsx';
+import { ErrorNote, Link, Loading, Status, Title, useAction, useLoad, when } from '../ui.tsx';
 import { json } from './shared.ts';
 import type { Endpoint } from './webhooks.tsx';
 
@@ -40,16 +30,23 @@ interface DeliveryDetail extends Delivery {
   }>;
 }
 
+const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'];
+
+const TRY_COLUMNS: Column<DeliveryDetail['log'][number]>[] = [
+  { header: 'Try', cell: (l) => l.attempt },
+  { header: 'When', cell: (l) => when(l.created_at) },
+  { header: 'Answer', cell: (l) => (l.status_code !== null ? `HTTP ${l.status_code}` : (l.error ?? '—')) },
+  { header: 'Duration', cell: (l) => `${l.latency_ms} ms` },
+  { header: 'Response excerpt', cell: (l) => <code>{l.response_body?.slice(0, 300) ?? ''}</code> },
+];
+
 export function WebhookDetailView({ projectId, id }: { projectId: string; id: string }) {
   const base = `projects/${projectId}/webhook_endpoints/${id}`;
   const endpoint = useLoad(() => api<Endpoint>('GET', base), [base]);
-  const [status, setStatus] = useState('');
-  const deliveries = useLoad(
-    () => api<{ data: Delivery[] }>('GET', `${base}/deliveries${qs({ status, page_size: 100 })}`),
-    [base, status],
-  );
+  const status = useField('d-status', 'Status');
+  const deliveries = useRows<Delivery>(`${base}/deliveries${qs({ status: status.value, page_size: 100 })}`);
   const [secret, setSecret] = useState<string>();
-  const [overlap, setOverlap] = useState('86400');
+  const overlap = useField('overlap', 'Old secret keeps signing for (seconds)', '86400');
   const [url, setUrl] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const action = useAction();
@@ -100,14 +97,7 @@ export function WebhookDetailView({ projectId, id }: { projectId: string; id: st
                 if (url) act(() => api('PATCH', base, { url }), 'URL saved.');
               }}
             >
-              <Field id="ep-url" label="Endpoint URL">
-                <input
-                  id="ep-url"
-                  type="url"
-                  value={url ?? e.url}
-                  onInput={(ev) => setUrl((ev.target as HTMLInputElement).value)}
-                />
-              </Field>
+              <TextField id="ep-url" label="Endpoint URL" type="url" value={url ?? e.url} onValue={setUrl} />
               <div class="field">
                 <button type="submit">Save URL</button>
               </div>
@@ -140,74 +130,59 @@ export function WebhookDetailView({ projectId, id }: { projectId: string; id: st
               </button>
             </div>
           </div>
-          <form
-            class="card"
-            onSubmit={async (ev) => {
-              ev.preventDefault();
-              const res = await action.run(() =>
-                api('POST', `${base}/rotate_secret`, { overlap_seconds: Number(overlap) }),
-              );
-              if (res) setSecret(res.secret);
+          <ActionForm
+            action={action}
+            submit={() => api('POST', `${base}/rotate_secret`, { overlap_seconds: Number(overlap.value) })}
+            done={(res) => {
+              setSecret(res.secret);
               endpoint.reload();
             }}
           >
             <h2>Signing secret</h2>
             <div class="row">
-              <Field
-                id="overlap"
-                label="Old secret keeps signing for (seconds)"
+              <TextField
                 hint="Both signatures are sent meanwhile, so your receiver can switch without missing a delivery."
-              >
-                <input
-                  id="overlap"
-                  type="number"
-                  min="0"
-                  value={overlap}
-                  onInput={(ev) => setOverlap((ev.target as HTMLInputElement).value)}
-                />
-              </Field>
+                type="number"
+                min="0"
+                {...overlap}
+              />
               <div class="field">
                 <button type="submit">Rotate secret</button>
               </div>
             </div>
             {secret && <OnceSecret label="New signing secret" value={secret} />}
-          </form>
+          </ActionForm>
         </>
       )}
       <h2>Deliveries</h2>
       <div class="row">
-        <Field id="d-status" label="Status">
-          <select
-            id="d-status"
-            value={status}
-            onChange={(ev) => setStatus((ev.target as HTMLSelectElement).value)}
-          >
-            <option value="">All</option>
-            <option value="pending">pending</option>
-            <option value="succeeded">succeeded</option>
-            <option value="failed">failed</option>
-          </select>
-        </Field>
+        <SelectField all="All" choices={DELIVERY_STATUSES} {...status} />
         <div class="field">
           <button type="button" onClick={deliveries.reload}>
             Reload deliveries
           </button>
         </div>
       </div>
-      <ErrorNote error={deliveries.error} />
-      {deliveries.data && deliveries.data.data.length === 0 && (
-        <Empty>No delivery yet. Send a test event, or cause one (connect an account).</Empty>
-      )}
-      {deliveries.data?.data.map((d) => (
-        <DeliveryCard
-          key={d.id}
-          base={base}
-          delivery={d}
-          onReplay={() =>
-            act(() => api('POST', `${base}/deliveries/${d.id}/replay`), 'Replay queued as a new delivery.')
-          }
-        />
-      ))}
+      <List
+        state={{ data: deliveries.data, error: deliveries.error }}
+        rows={deliveries.rows}
+        empty="No delivery yet. Send a test event, or cause one (connect an account)."
+        render={(rows) =>
+          rows.map((d) => (
+            <DeliveryCard
+              key={d.id}
+              base={base}
+              delivery={d}
+              onReplay={() =>
+                act(
+                  () => api('POST', `${base}/deliveries/${d.id}/replay`),
+                  'Replay queued as a new delivery.',
+                )
+              }
+            />
+          ))
+        }
+      />
     </>
   );
 }
@@ -246,32 +221,13 @@ function DeliveryCard({
       {d.last_error && <p class="hint">Last error: {d.last_error}</p>}
       {open && detail.data && (
         <>
-          <div class="table-wrap" style={{ marginTop: '8px' }}>
-            <table>
-              <thead>
-                <tr>
-                  <th>Try</th>
-                  <th>When</th>
-                  <th>Answer</th>
-                  <th>Duration</th>
-                  <th>Response excerpt</th>
-                </tr>
-              </thead>
-              <tbody>
-                {detail.data.log.map((l) => (
-                  <tr key={l.attempt} data-try={l.attempt}>
-                    <td>{l.attempt}</td>
-                    <td>{when(l.created_at)}</td>
-                    <td>{l.status_code !== null ? `HTTP ${l.status_code}` : (l.error ?? '—')}</td>
-                    <td>{l.latency_ms} ms</td>
-                    <td>
-                      <code>{l.response_body?.slice(0, 300) ?? ''}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            style={{ marginTop: '8px' }}
+            rows={detail.data.log}
+            columns={TRY_COLUMNS}
+            rowKey={(l) => l.attempt}
+            rowProps={(l) => ({ 'data-try': l.attempt })}
+          />
           <details>
             <summary>Payload</summary>
             <pre>{json(detail.data.payload)}</pre>

@@ -1,18 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import {
-  Empty,
-  ErrorNote,
-  Field,
-  Link,
-  Loading,
-  OnceSecret,
-  Status,
-  Title,
-  useAction,
-  useLoad,
-  when,
-} from '../ui.tsx';
+import { ActionForm, OnceSecret, TextField, useField } from '../form.tsx';
+import { type Column, List, useRows } from '../list.tsx';
+import { ErrorNote, Link, Status, Title, useAction, when } from '../ui.tsx';
 
 export interface Endpoint {
   id: string;
@@ -36,14 +26,28 @@ export const EVENT_TYPES = [
   'connection_attempt.failed',
 ];
 
+const columns = (projectId: string): Column<Endpoint>[] => [
+  {
+    header: 'URL',
+    cell: (e) => (
+      <>
+        <Link to={`/p/${projectId}/webhooks/${e.id}`} class="mono">
+          {e.url}
+        </Link>
+        {e.description && <div class="hint">{e.description}</div>}
+      </>
+    ),
+  },
+  { header: 'Events', cell: (e) => (e.events ? e.events.join(', ') : 'all events') },
+  { header: 'Status', cell: (e) => <Status value={e.enabled ? 'enabled' : 'disabled'} /> },
+  { header: 'Created', cell: (e) => when(e.created_at) },
+];
+
 export function WebhooksView({ projectId }: { projectId: string }) {
   const base = `projects/${projectId}`;
-  const endpoints = useLoad(
-    () => api<{ data: Endpoint[] }>('GET', `${base}/webhook_endpoints?page_size=100`),
-    [projectId],
-  );
-  const [url, setUrl] = useState('');
-  const [description, setDescription] = useState('');
+  const endpoints = useRows<Endpoint>(`${base}/webhook_endpoints?page_size=100`);
+  const url = useField('wh-url', 'Endpoint URL');
+  const description = useField('wh-desc', 'Description');
   const [events, setEvents] = useState<string[]>([]);
   const [secret, setSecret] = useState<string>();
   const action = useAction();
@@ -52,84 +56,40 @@ export function WebhooksView({ projectId }: { projectId: string }) {
       <Title lead="Plugboard tells your backend about account changes with signed webhooks, retried until they are delivered.">
         Webhooks
       </Title>
-      <ErrorNote error={endpoints.error} />
-      {endpoints.loading && !endpoints.data && <Loading />}
-      {endpoints.data && endpoints.data.data.length === 0 && (
-        <Empty>No endpoint yet. Add the URL of your receiver below; events start flowing at once.</Empty>
-      )}
-      {endpoints.data && endpoints.data.data.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>URL</th>
-                <th>Events</th>
-                <th>Status</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {endpoints.data.data.map((e) => (
-                <tr key={e.id}>
-                  <td>
-                    <Link to={`/p/${projectId}/webhooks/${e.id}`} class="mono">
-                      {e.url}
-                    </Link>
-                    {e.description && <div class="hint">{e.description}</div>}
-                  </td>
-                  <td>{e.events ? e.events.join(', ') : 'all events'}</td>
-                  <td>
-                    <Status value={e.enabled ? 'enabled' : 'disabled'} />
-                  </td>
-                  <td>{when(e.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <List
+        state={endpoints}
+        rows={endpoints.rows}
+        empty="No endpoint yet. Add the URL of your receiver below; events start flowing at once."
+        columns={columns(projectId)}
+        rowKey={(e) => e.id}
+      />
       {secret && <OnceSecret label="Signing secret of the new endpoint" value={secret} />}
-      <form
-        class="card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const res = await action.run(() =>
-            api('POST', `${base}/webhook_endpoints`, {
-              url,
-              ...(description ? { description } : {}),
-              ...(events.length ? { events } : {}),
-            }),
-          );
-          if (!res) return;
+      <ActionForm
+        action={action}
+        submit={() =>
+          api('POST', `${base}/webhook_endpoints`, {
+            url: url.value,
+            ...(description.value ? { description: description.value } : {}),
+            ...(events.length ? { events } : {}),
+          })
+        }
+        done={(res) => {
           setSecret(res.secret);
-          setUrl('');
-          setDescription('');
+          url.onValue('');
+          description.onValue('');
           setEvents([]);
           endpoints.reload();
         }}
       >
         <h2>New endpoint</h2>
         <ErrorNote error={action.error} />
-        <Field
-          id="wh-url"
-          label="Endpoint URL"
+        <TextField
           hint="HTTPS in production. Plugboard signs every delivery (Standard Webhooks)."
-        >
-          <input
-            id="wh-url"
-            type="url"
-            required
-            value={url}
-            onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
-          />
-        </Field>
-        <Field id="wh-desc" label="Description">
-          <input
-            id="wh-desc"
-            value={description}
-            onInput={(e) => setDescription((e.target as HTMLInputElement).value)}
-          />
-        </Field>
+          type="url"
+          required
+          {...url}
+        />
+        <TextField {...description} />
         <fieldset>
           <legend>Events (none ticked: every event)</legend>
           {EVENT_TYPES.map((type) => (
@@ -150,7 +110,7 @@ export function WebhooksView({ projectId }: { projectId: string }) {
             Create endpoint
           </button>
         </div>
-      </form>
+      </ActionForm>
     </>
   );
 }

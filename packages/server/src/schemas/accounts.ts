@@ -3,6 +3,7 @@ import {
   ACCOUNT_TYPES,
   CATEGORIES,
   isoDateTime,
+  isStorableString,
   lenientEnum,
   metadataObject,
   nonEmptyString,
@@ -47,6 +48,19 @@ export const accountListQuery = z.object({
   providers: repeatable(storableString(100)),
   status: repeatable(lenientEnum(ACCOUNT_STATUSES)),
   account_ids: repeatable(storableString(255)),
+  search: z
+    .string()
+    .max(200, { error: 'must be at most 200 characters: a part of an owner id or name is enough' })
+    .refine(isStorableString, { message: 'must not contain NUL characters or unpaired surrogates' })
+    .optional()
+    .describe(
+      'Beyond the reference: only accounts whose origin_owner_id or origin_owner_name contains this text, ignoring case. `%` and `_` match themselves (no wildcards). Combines with the other filters, page and cursor.',
+    ),
+  type: lenientEnum(ACCOUNT_TYPES)
+    .optional()
+    .describe(
+      'Beyond the reference: only `production` or only `test` accounts (other spellings such as PRODUCTION are accepted).',
+    ),
   ...pagination,
   cursor: z
     .string()

@@ -45,6 +45,14 @@ export async function listAccounts(
   if (providers.length) q = q.where('provider', 'in', providers);
   if (query.status?.length) q = q.where('status', 'in', query.status);
   if (query.account_ids?.length) q = q.where('id', 'in', query.account_ids);
+  if (query.type) q = q.where('type', '=', query.type);
+  if (query.search) {
+    // A substring, not a pattern: the operator's % and _ match themselves.
+    const pattern = `%${query.search.replace(/[\\%_]/g, '\\$&')}%`;
+    q = q.where(
+      sql<boolean>`(origin_owner_id ilike ${pattern} escape '\\' or origin_owner_name ilike ${pattern} escape '\\')`,
+    );
+  }
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);
     q = q.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id})`);

@@ -22,6 +22,7 @@ describe('operator console in Chromium', { skip: available === true ? false : av
   let context: BrowserContext;
   let page: Page;
   let projectId: string;
+  let organizationId: number;
   let operator: { email: string; password: string };
 
   before(async () => {
@@ -37,7 +38,7 @@ describe('operator console in Chromium', { skip: available === true ? false : av
       },
       { webhooks: true },
     );
-    projectId = (await server.newProject('Acme production')).project_id;
+    ({ project_id: projectId, organization_id: organizationId } = await server.newProject('Acme production'));
     const created = await createOperator(server.database.db, { email: 'ops@acme.test' });
     operator = { email: 'ops@acme.test', password: created.password };
     browser = await launchChromium();
@@ -113,9 +114,29 @@ describe('operator console in Chromium', { skip: available === true ? false : av
     await page.getByRole('cell', { name: /Customer Seven/ }).waitFor();
     await shot('sessions');
 
+    // Older accounts fill the first page (50 rows, oldest first): Customer Seven is only reachable by
+    // paging on with the cursor, or by the server-side search.
+    await seedAccounts(60);
     await nav('Linked accounts').click();
     await heading('Linked accounts');
-    await page.getByLabel('Owner id or name').fill('seven');
+    await page.getByRole('link', { name: 'Bulk customer 0', exact: true }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Customer Seven' }).count(), 0);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByRole('link', { name: 'Customer Seven' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: /^Bulk customer/ }).count(), 60);
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+
+    await page.getByLabel('Status').selectOption('error');
+    await page.getByText('No account matches these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+    const searched = page.waitForRequest((r) => /\/accounts\?.*search=EVEN/.test(r.url()));
+    await page.getByLabel('Owner id or name').fill('EVEN');
+    await searched;
+    await page
+      .getByRole('link', { name: /^Bulk customer/ })
+      .first()
+      .waitFor({ state: 'detached' });
+    assert.equal(await page.locator('tbody tr').count(), 1, 'only the account whose owner name matches');
     await page.getByRole('link', { name: 'Customer Seven' }).click();
     await heading('Customer Seven');
     await page.getByText('active', { exact: true }).first().waitFor();
@@ -157,6 +178,28 @@ describe('operator console in Chromium', { skip: available === true ? false : av
     await page.locator('[data-delivery]').nth(1).waitFor();
     assert.equal(await page.locator('[data-delivery]').count(), 2);
   });
+
+  /** Accounts connected before the test started, straight into the database. */
+  async function seedAccounts(count: number) {
+    const at = (i: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000);
+    await server.database.db
+      .insertInto('linked_accounts')
+      .values(
+        Array.from({ length: count }, (_, i) => ({
+          id: `acc_bulk_${i}`,
+          organization_id: organizationId,
+          project_id: projectId,
+          provider: 'sandbox',
+          origin_owner_id: `bulk-${i}`,
+          origin_owner_name: `Bulk customer ${i}`,
+          status: 'active',
+          type: 'production',
+          created_at: at(i),
+          updated_at: at(i),
+        })),
+      )
+      .execute();
+  }
 
   async function waitUntilDelivered(count: number) {
     await page.waitForFunction(
