@@ -36,7 +36,14 @@ export const fixed = (n: number | undefined, digits: number) =>
   n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '-';
 
 /** An explicit env for loadConfig, not process.env: LOG_LEVEL or REDIS_URL from the shell must not change the run. */
-export const QUIET_ENV = { LOG_LEVEL: 'silent', PLUGBOARD_RATE_LIMIT_PER_MINUTE: '100000000' };
+/**
+ * Rate limits out of the way. Logs are off unless BENCH_LOG_LEVEL names a level (the servers' standard
+ * output goes to the terminal then: redirect it, e.g. to /dev/null, to measure what logging costs).
+ */
+export const QUIET_ENV = {
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+  PLUGBOARD_RATE_LIMIT_PER_MINUTE: '100000000',
+};
 
 /** What a typical integrator sends to POST /connect_sessions: owner, one category, a little metadata. */
 export const CREATE_SESSION_BODY = JSON.stringify({

@@ -54,15 +54,22 @@ export function loggerOptions(level: string, stream?: DestinationStream): Fastif
 
 /**
  * One info line per request, written when the answer is sent: method, redacted URL, client address,
- * status and time. Fastify's default writes two (on arrival and on completion), each serialised by
+ * status and time (flat fields). Fastify's default writes two (on arrival and on completion), each serialised by
  * pino; at the default level that doubled the cost of logging on every request. Skipped entirely
  * when info is not enabled.
  */
 export function registerRequestLog(app: FastifyInstance): void {
   if (!['info', 'debug', 'trace'].includes(app.log.level)) return;
   app.addHook('onResponse', (request, reply, done) => {
+    // Plain values, already redacted: pino's serializers and redaction walk far less this way.
     request.log.info(
-      { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      {
+        method: request.method,
+        url: redactUrl(request.url),
+        remoteAddress: request.ip,
+        statusCode: reply.statusCode,
+        responseTime: reply.elapsedTime,
+      },
       'request completed',
     );
     done();

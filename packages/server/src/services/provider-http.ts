@@ -124,7 +124,11 @@ export const headerValue = (value: string | string[] | undefined): string | null
   (Array.isArray(value) ? value[0] : value) ?? null;
 
 /** undici's timeouts (the streamed calls use its timers rather than an AbortSignal). */
-const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNDICI_TIMEOUTS = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * What a failed provider call means to the caller: an address the guard refuses is the configuration's

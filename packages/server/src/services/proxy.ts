@@ -11,6 +11,7 @@ import { authMethodOf, effectiveUrls } from './integrations.ts';
 import {
   buildProviderRequest,
   headerValue,
+  providerCallError,
   providerUrl,
   readCapped,
   streamProviderRequest,
@@ -27,8 +28,11 @@ export interface ProxyDeps {
 export interface ProxyResult {
   status: number;
   contentType: string | null;
-  /** The provider's body, passed through as it arrives; it errors (ending the answer) past the cap. */
-  body: Readable;
+  /**
+   * The provider's body: whole when small, else passed through as it arrives (erroring, which ends
+   * the answer, past the cap).
+   */
+  body: Buffer | Readable;
 }
 
 /** Provider answers larger than this are refused (up front when announced, else cut off there). */
@@ -123,6 +127,10 @@ export async function proxyRequest(
       response.body.destroy();
       throw tooLarge(connector.name);
     }
+    const head = await readHead(response.body, SMALL_BODY_BYTES).catch((err) => {
+      throw providerCallError(err, request.url, deps.outbound.timeoutMs);
+    });
+    if (Buffer.isBuffer(head)) return { status: response.status, contentType, body: head };
     const body = capped(connector.name);
     // A provider body that fails midway (timeout, reset) must end the answer too, and a caller that
     // goes away must release the provider's connection. Wired by hand: stream.pipeline allocates an
@@ -132,6 +140,7 @@ export async function proxyRequest(
     body.on('close', () => {
       if (!source.readableEnded) source.destroy();
     });
+    for (const chunk of head) body.write(chunk);
     source.pipe(body);
     return { status: response.status, contentType, body };
   }
@@ -146,6 +155,47 @@ export async function proxyRequest(
       : `${connector.name} answered HTTP ${response.status}.`,
     { provider_response: providerResponse, ...(passOn ? { status: response.status } : {}) },
   );
+}
+
+/**
+ * Most provider answers are small: those are read whole and sent as one buffer with a length (one
+ * write, no chunked framing, no stream plumbing per call). Larger ones stream through from there.
+ */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * The whole body when it ends within `limit` bytes; otherwise the chunks read so far, with `source`
+ * paused at that point for the caller to pipe on. Rejects with the stream's error.
+ */
+function readHead(source: Readable, limit: number): Promise<Buffer | Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+      if (size <= limit) return;
+      stop();
+      source.pause();
+      resolve(chunks);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    source.on('data', onData);
+    source.on('end', onEnd);
+    source.on('error', onError);
+  });
 }
 
 const tooLarge = (name: string) =>

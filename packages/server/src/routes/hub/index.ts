@@ -15,13 +15,18 @@ export const hubRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => 
   const origins = ctx.config.hubAllowedOrigins;
   // The CORS plugin refuses an OPTIONS that is not a real preflight with a text/plain 400; this
   // refuses it first, in the wire shape, saying what is missing.
-  app.addHook('onRequest', async (request) => {
-    if (request.method !== 'OPTIONS') return;
-    if (!request.headers.origin || !request.headers['access-control-request-method'])
-      throw validationFailed(
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (
+      request.method !== 'OPTIONS' ||
+      (request.headers.origin && request.headers['access-control-request-method'])
+    )
+      return done();
+    done(
+      validationFailed(
         'OPTIONS on /hub/* is a CORS preflight: send Origin and Access-Control-Request-Method.',
         ['headers: origin and access-control-request-method are required'],
-      );
+      ),
+    );
   });
   await app.register(cors, {
     origin: origins.includes('*') ? true : origins,
