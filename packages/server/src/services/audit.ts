@@ -25,18 +25,29 @@ export async function recordAudit(
   actor: Actor,
   entry: AuditEntry,
 ): Promise<void> {
+  await recordAudits(tx, [{ projectId, actor, entry }]);
+}
+
+/** Several entries in one statement, for changes written together (group commit). */
+export async function recordAudits(
+  tx: Tx | Db,
+  entries: { projectId: string | null; actor: Actor; entry: AuditEntry }[],
+): Promise<void> {
+  if (entries.length === 0) return;
   await tx
     .insertInto('audit_log')
-    .values({
-      project_id: projectId,
-      actor_type: actor.type,
-      actor_id: actor.id,
-      action: entry.action,
-      target_type: entry.targetType,
-      target_id: entry.targetId,
-      before: entry.before ? JSON.stringify(entry.before) : null,
-      after: entry.after ? JSON.stringify(entry.after) : null,
-    })
+    .values(
+      entries.map(({ projectId, actor, entry }) => ({
+        project_id: projectId,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        action: entry.action,
+        target_type: entry.targetType,
+        target_id: entry.targetId,
+        before: entry.before ? JSON.stringify(entry.before) : null,
+        after: entry.after ? JSON.stringify(entry.after) : null,
+      })),
+    )
     .execute();
 }
 

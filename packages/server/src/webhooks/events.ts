@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { generateId } from '../crypto/tokens.ts';
 import type { Db, Tx } from '../db/database.ts';
-import type { LinkedAccountRow } from '../db/schema.ts';
+import type { Database, LinkedAccountRow } from '../db/schema.ts';
 
 export const WEBHOOK_EVENT_TYPES = [
   'account.created',
@@ -42,46 +42,60 @@ export interface EventInput {
  * Returns the event id, or null when nothing subscribes to it.
  */
 export async function recordEvent(tx: Tx | Db, input: EventInput): Promise<string | null> {
+  const [id] = await recordEvents(tx, [input]);
+  return id ?? null;
+}
+
+/**
+ * recordEvent for several changes written in one transaction (group commit): one endpoint lookup for
+ * all their projects, one multi-row insert each for events and deliveries, one notification.
+ * Returns one event id (or null) per input, in order.
+ */
+export async function recordEvents(tx: Tx | Db, inputs: EventInput[]): Promise<(string | null)[]> {
+  if (inputs.length === 0) return [];
   const endpoints = await tx
     .selectFrom('webhook_endpoints')
-    .select(['id', 'events'])
-    .where('project_id', '=', input.projectId)
+    .select(['id', 'project_id', 'events'])
+    .where('project_id', 'in', [...new Set(inputs.map((input) => input.projectId))])
     .where('enabled', '=', true)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  const matching = endpoints.filter((e) => !e.events || e.events.includes(input.type));
-  const targets = input.webhookUrl ? matching.slice(0, 1) : matching;
-  if (targets.length === 0) return null;
-
-  const id = generateId('evt_');
-  const payload = {
-    id,
-    project_id: input.projectId,
-    event: input.type,
-    event_date: new Date().toISOString(),
-    record_type: input.recordType,
-    record_id: input.recordId,
-    ...input.data,
-  };
-  await tx
-    .insertInto('webhook_events')
-    .values({ id, project_id: input.projectId, type: input.type, payload: JSON.stringify(payload) })
-    .execute();
-  await tx
-    .insertInto('webhook_deliveries')
-    .values(
-      targets.map((e) => ({
+  const events: Insertable<Database['webhook_events']>[] = [];
+  const deliveries: Insertable<Database['webhook_deliveries']>[] = [];
+  const ids = inputs.map((input) => {
+    const matching = endpoints.filter(
+      (e) => e.project_id === input.projectId && (!e.events || e.events.includes(input.type)),
+    );
+    const targets = input.webhookUrl ? matching.slice(0, 1) : matching;
+    if (targets.length === 0) return null;
+    const id = generateId('evt_');
+    const payload = {
+      id,
+      project_id: input.projectId,
+      event: input.type,
+      event_date: new Date().toISOString(),
+      record_type: input.recordType,
+      record_id: input.recordId,
+      ...input.data,
+    };
+    events.push({ id, project_id: input.projectId, type: input.type, payload: JSON.stringify(payload) });
+    for (const e of targets) {
+      deliveries.push({
         id: generateId('whd_'),
         event_id: id,
         endpoint_id: e.id,
         url_override: input.webhookUrl ?? null,
-      })),
-    )
-    .execute();
+      });
+    }
+    return id;
+  });
+  if (events.length === 0) return ids;
+  await tx.insertInto('webhook_events').values(events).execute();
+  await tx.insertInto('webhook_deliveries').values(deliveries).execute();
   // Delivered by PostgreSQL on commit only, so workers never wake for a change that rolled back.
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(tx);
-  return id;
+  return ids;
 }
 
 /** StackOne's account event fields. */
