@@ -20,11 +20,11 @@ import type { FakeProvider } from './support/fake-provider.ts';
 import { call, freePort, LOOPBACK_PROVIDERS, startTestServer, type TestServer } from './support/server.ts';
 
 /**
- * Cached API keys, sessions, accounts and hub answers. TTLs are an hour here, so every change below can only have
+ * Cached API keys, sessions, accounts, hub answers and latest attempts. TTLs are an hour here, so every change below can only have
  * reached a cache by its notice (or, in the process that made it, at once), never by expiry.
  */
 const HOUR = 3_600_000;
-const LONG = { apiKeys: HOUR, sessions: HOUR, accounts: HOUR, hubReads: HOUR };
+const LONG = { apiKeys: HOUR, sessions: HOUR, accounts: HOUR, hubReads: HOUR, latestAttempts: HOUR };
 
 /** Another process's view arrives by notice: ask until it shows, giving up well before any TTL. */
 async function eventually(check: () => Promise<boolean>, what: string) {
@@ -239,6 +239,40 @@ for (const backend of backends()) {
           const [settings, list] = [await hub(t, '/hub/settings'), await hub(t, '/hub/connectors')];
           return settings.body.existing_account_id === undefined && list.body.integrations?.length === 0;
         }, 'the deleted account and the disabled auth config');
+      }
+    });
+
+    test("authenticate follows the session's latest attempt, by notice in every process", async () => {
+      const { api_key: key } = await server.newProject();
+      const integration = await enableAttio(server, key, provider);
+      const session = await createSession(server, key, { provider: 'attio' });
+      const latest = async (t: Target) => {
+        const res = await call(on(t), 'POST', '/connect_sessions/authenticate', {
+          key,
+          body: { token: session.token },
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        return res.body.latest_connection_attempt;
+      };
+      for (const t of everywhere()) assert.equal(await latest(t), null);
+      for (const db of dbs()) assert.ok(cachesOf(db)?.latestAttempts.get(String(session.id)), 'cached');
+
+      // The end user connects through the hub: an attempt is written and finished.
+      const connected = await hubCall(server, session.token, 'POST', '/hub/accounts', {
+        integration_id: integration,
+        credentials: { access_token: 'good-token-0123456789' },
+      });
+      assert.equal(connected.status, 201, JSON.stringify(connected.body));
+      for (const t of everywhere()) {
+        await eventually(
+          async () => (await latest(t))?.status === 'authenticated',
+          'the finished attempt in authenticate',
+        );
+      }
+      // Written behind the servers' backs, as another tool would.
+      await sql`delete from connection_attempts where session_id = ${session.id}`.execute(server.database.db);
+      for (const t of everywhere()) {
+        await eventually(async () => (await latest(t)) === null, 'the deleted attempt');
       }
     });
 

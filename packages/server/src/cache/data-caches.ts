@@ -1,5 +1,10 @@
 import type { DatabaseHandle, Db } from '../db/database.ts';
-import type { ConnectSessionRow, IntegrationRow, LinkedAccountRow } from '../db/schema.ts';
+import type {
+  ConnectionAttemptRow,
+  ConnectSessionRow,
+  IntegrationRow,
+  LinkedAccountRow,
+} from '../db/schema.ts';
 import type { ProjectContext } from '../services/tenancy.ts';
 import { ttlCache } from './lru.ts';
 
@@ -18,7 +23,13 @@ export interface AccountEntry {
  * within milliseconds; these bound how long a change could go unseen if one were lost, and how long
  * decrypted secrets stay in memory.
  */
-export const CACHE_TTL_MS = { apiKeys: 10_000, sessions: 10_000, accounts: 5_000, hubReads: 10_000 } as const;
+export const CACHE_TTL_MS = {
+  apiKeys: 10_000,
+  sessions: 10_000,
+  accounts: 5_000,
+  hubReads: 10_000,
+  latestAttempts: 10_000,
+} as const;
 
 /** A hub answer, serialised once: it depends only on its session and on its project's rows. */
 export interface HubReadEntry {
@@ -36,19 +47,26 @@ export class DataCaches {
   readonly sessions;
   /** account id → account, auth config and decrypted credentials. */
   readonly accounts;
-  /** "<route>|<token_hash>|<query>" → the hub's answer (see migration 0013_hub_read_caches). */
+  /** "<route>|<token_hash>|<query>" → the hub's answer (see migration 0013_read_caches). */
   readonly hubReads;
+  /** session id → its latest connection attempt, if any (boxed: a cache holds objects only). */
+  readonly latestAttempts;
 
   constructor(ttl: CacheTtls = CACHE_TTL_MS) {
     this.apiKeys = ttlCache<ProjectContext>({ max: 10_000, ttlMs: ttl.apiKeys });
     this.sessions = ttlCache<ConnectSessionRow>({ max: 20_000, ttlMs: ttl.sessions });
     this.accounts = ttlCache<AccountEntry>({ max: 10_000, ttlMs: ttl.accounts });
     this.hubReads = ttlCache<HubReadEntry>({ max: 20_000, ttlMs: ttl.hubReads });
+    this.latestAttempts = ttlCache<{ attempt: ConnectionAttemptRow | undefined }>({
+      max: 20_000,
+      ttlMs: ttl.latestAttempts,
+    });
   }
 
   /**
    * Applies one notice: "k:<key_hash>", "s:<token_hash>", "a:<account id>", "i:<auth config id>", and
-   * "p:<project id>" (its auth configs changed) or "o:<project id>" (its accounts came or went).
+   * "p:<project id>" (its auth configs changed), "o:<project id>" (its accounts came or went) and
+   * "t:<session id>" (an attempt of that session was written).
    */
   apply(payload: string): void {
     const colon = payload.indexOf(':');
@@ -59,6 +77,7 @@ export class DataCaches {
     else if (kind === 'a') this.accounts.delete(value);
     else if (kind === 'i') this.accounts.deleteWhere((entry) => entry.integration?.id === value);
     else if (kind === 'p' || kind === 'o') this.forgetHubReads(value);
+    else if (kind === 't') this.latestAttempts.delete(value);
     else this.clear();
   }
 
@@ -72,6 +91,7 @@ export class DataCaches {
     this.sessions.clear();
     this.accounts.clear();
     this.hubReads.clear();
+    this.latestAttempts.clear();
   }
 
   purgeStale(): void {
@@ -79,6 +99,7 @@ export class DataCaches {
     this.sessions.purgeStale();
     this.accounts.purgeStale();
     this.hubReads.purgeStale();
+    this.latestAttempts.purgeStale();
   }
 }
 

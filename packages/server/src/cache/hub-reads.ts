@@ -8,7 +8,7 @@ import { cachesOf } from './data-caches.ts';
  * Answers a hub read from this process's cache, else computes it, checks it against the route's
  * response schema (what the serializer would have done) and caches the JSON bytes. The hub asks the
  * same questions on every open, and an answer changes only with its project's auth configs or
- * accounts, whose every change announces the project (migration 0013_hub_read_caches).
+ * accounts, whose every change announces the project (migration 0013_read_caches).
  */
 export async function sendHubRead<T>(
   reply: FastifyReply,

@@ -210,16 +210,32 @@ export async function authenticateConnectSession(
 ): Promise<ConnectSession> {
   const row = await findUsableSession(db, project.projectId, token);
   if (!row) throw unauthorized(INVALID_SESSION_TOKEN);
-  // Beyond the reference: how the end user's latest try with this session went.
-  const latest = await db
-    .selectFrom('connection_attempts')
-    .selectAll()
-    .where('session_id', '=', row.id as never)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const latest = await latestAttempt(db, row.id);
   return { ...toConnectSession(row), latest_connection_attempt: latest ? toHubAttempt(latest) : null };
+}
+
+/**
+ * Beyond the reference: how the end user's latest try with this session went. Cached per session
+ * (every write to a session's attempts announces it); a pending attempt only until it would expire.
+ */
+async function latestAttempt(db: Db, sessionId: ConnectSessionRow['id']) {
+  const read = async () => ({
+    attempt: await db
+      .selectFrom('connection_attempts')
+      .selectAll()
+      .where('session_id', '=', sessionId as never)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+  });
+  const caches = cachesOf(db);
+  const boxed = caches
+    ? await caches.latestAttempts.load(String(sessionId), read, ({ attempt }) =>
+        attempt?.status === 'pending' ? attempt.expires_at.getTime() - Date.now() : Number.POSITIVE_INFINITY,
+      )
+    : await read();
+  return boxed?.attempt;
 }
 
 /** Makes a session's token unusable at once. Idempotent; another project's session is "not found". */

@@ -11,7 +11,7 @@ import * as m0009 from './0009_sandbox.ts';
 import * as m0010 from './0010_console.ts';
 import * as m0011 from './0011_refresh_claims_account_import.ts';
 import * as m0012 from './0012_data_plane.ts';
-import * as m0013 from './0013_hub_read_caches.ts';
+import * as m0013 from './0013_read_caches.ts';
 import * as m0014 from './0014_key_rotation_jobs.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
@@ -28,6 +28,6 @@ export const migrations: Record<string, Migration> = {
   '0010_console': m0010,
   '0011_refresh_claims_account_import': m0011,
   '0012_data_plane': m0012,
-  '0013_hub_read_caches': m0013,
+  '0013_read_caches': m0013,
   '0014_key_rotation_jobs': m0014,
 };
