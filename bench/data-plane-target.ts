@@ -47,8 +47,10 @@ export interface DataPlaneReady {
   projects?: ProjectReady[];
 }
 
-/** What a plugboard target answers to the IPC message 'memory'. */
+/** What a plugboard target answers to the IPC message 'memory' (or 'memory-gc': after a full GC). */
 export interface MemoryReport {
+  /** Whether a full GC ran first ('memory-gc' in a process started with --expose-gc). */
+  collected: boolean;
   memory: NodeJS.MemoryUsage;
   /** Entries in each data cache (src/cache/data-caches.ts), or null when caching is off. */
   caches: Record<string, number> | null;
@@ -233,9 +235,13 @@ async function startPlugboard(
     projects.push({ apiKey: project.api_key, accountIds, tokens: [...tokens, ...pool] });
   }
   process.on('message', (message) => {
-    if (message !== 'memory') return;
+    if (message !== 'memory' && message !== 'memory-gc') return;
+    // With --expose-gc: a full collection first, so heapUsed is what is live (caches included).
+    const gc = message === 'memory-gc' ? (globalThis as { gc?: () => void }).gc : undefined;
+    gc?.();
     const caches = cachesOf(database.db);
     const report: MemoryReport = {
+      collected: gc !== undefined,
       memory: process.memoryUsage(),
       caches: caches
         ? Object.fromEntries(

@@ -9,7 +9,10 @@
  * BENCH_MEMORY_SECONDS (default 120, at most 600): proxy, credentials, create, authenticate and the two
  * hub reads in turn, ROUND_SECONDS each, BENCH_CONNECTIONS (default 50) connections, every request on
  * the next account or token of the pool. Every SAMPLE_MS it reads the child's VmRSS from
- * /proc/<pid>/status and asks the child for process.memoryUsage() and its cache sizes. After the load it waits past the
+ * /proc/<pid>/status and asks the child for process.memoryUsage() and its cache sizes. The idle sample,
+ * one right after the load (caches still full) and one after settling are taken after a full GC in the
+ * child (the npm script passes --expose-gc, which the children inherit), to separate the live set
+ * from garbage not yet collected. After the load it waits past the
  * caches' TTLs and samples once more.
  *
  * Reported: RSS at idle, peak, at the end of the load and settled; the slope of RSS over the second half
@@ -85,8 +88,8 @@ async function cpuMsOf(pid: number): Promise<number> {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-/** The child's own view (memoryUsage, cache sizes); null if it does not answer within 2 s. */
-function askMemory(server: Server<DataPlaneReady>): Promise<MemoryReport | null> {
+/** The child's own view (memoryUsage, cache sizes); null if it does not answer within 5 s. */
+function askMemory(server: Server<DataPlaneReady>, gc: boolean): Promise<MemoryReport | null> {
   const { child } = server;
   return new Promise((resolve) => {
     const done = (report: MemoryReport | null) => {
@@ -97,15 +100,23 @@ function askMemory(server: Server<DataPlaneReady>): Promise<MemoryReport | null>
     const onMessage = (message: unknown) => {
       if (message && typeof message === 'object' && 'memory' in message) done(message as MemoryReport);
     };
-    const timer = setTimeout(() => done(null), 2000);
+    const timer = setTimeout(() => done(null), 5000);
     child.on('message', onMessage);
-    child.send('memory');
+    child.send(gc ? 'memory-gc' : 'memory');
   });
 }
 
-async function sample(server: Server<DataPlaneReady>, t: number): Promise<Sample> {
+/**
+ * RSS and the child's report; with `gc`, after a full garbage collection in the child (the live set:
+ * what cannot be freed), else as the process stands (what the machine actually gives it).
+ */
+async function sample(server: Server<DataPlaneReady>, t: number, gc = false): Promise<Sample> {
   const pid = server.child.pid!;
-  const [rss, report] = await Promise.all([rssOf(pid), askMemory(server)]);
+  if (gc) {
+    const report = await askMemory(server, true);
+    return { t, rss: await rssOf(pid), report };
+  }
+  const [rss, report] = await Promise.all([rssOf(pid), askMemory(server, false)]);
   return { t, rss, report };
 }
 
@@ -224,6 +235,7 @@ export interface BackendResult {
   idle: Sample;
   peak: Sample;
   end: Sample;
+  endCollected: Sample;
   settled: Sample;
   slope: number;
   maxCaches: Record<string, number>;
@@ -248,7 +260,8 @@ async function runBackend(backend: Backend, standIn: string): Promise<BackendRes
   try {
     const pid = server.child.pid!;
     await sleep(3000);
-    const idle = await sample(server, 0);
+    // Seeding the pool leaves garbage behind; the idle figure is the server after a full GC.
+    const idle = await sample(server, 0, true);
     log(`  idle RSS ${fixed(idle.rss / MB, 0)} MB; ${SECONDS} s of load…`);
     const samples: Sample[] = [];
     const started = performance.now();
@@ -288,9 +301,11 @@ async function runBackend(backend: Backend, standIn: string): Promise<BackendRes
     const load = samples.filter((s) => s.t <= SECONDS);
     const end = load.at(-1) ?? idle;
     const peak = load.reduce((a, b) => (b.rss > a.rss ? b : a), idle);
+    // At once, while the caches are still full: the live set under load.
+    const endCollected = await sample(server, elapsed(), true);
     log(`  settling for ${SETTLE_MS / 1000} s…`);
     await sleep(SETTLE_MS);
-    const settled = await sample(server, elapsed());
+    const settled = await sample(server, elapsed(), true);
     const maxCaches: Record<string, number> = {};
     for (const s of samples)
       for (const [name, size] of Object.entries(s.report?.caches ?? {}))
@@ -300,6 +315,7 @@ async function runBackend(backend: Backend, standIn: string): Promise<BackendRes
       idle,
       peak,
       end,
+      endCollected,
       settled,
       slope: slopeMbPerMinute(load.filter((s) => s.t >= SECONDS / 2)),
       maxCaches,
@@ -318,7 +334,7 @@ const mb = (bytes: number | undefined) => fixed(bytes === undefined ? undefined 
 
 function markdown(results: BackendResult[], floor: number | undefined): string {
   const lines = [
-    '| database | idle RSS MB | peak RSS MB | end-of-load RSS MB | settled RSS MB | slope, 2nd half MB/min | PGlite floor MB | peak above floor MB |',
+    '| database | idle RSS MB (after GC) | peak RSS MB | end-of-load RSS MB | settled RSS MB (after GC) | slope, 2nd half MB/min | PGlite floor MB | peak above floor MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
@@ -334,10 +350,11 @@ function markdown(results: BackendResult[], floor: number | undefined): string {
   );
   for (const r of results) {
     for (const [name, s] of [
-      ['idle', r.idle],
+      ['idle, after GC', r.idle],
       ['peak', r.peak],
       ['end of load', r.end],
-      ['settled', r.settled],
+      ['end of load, after GC', r.endCollected],
+      [`settled ${SETTLE_MS / 1000} s, after GC`, r.settled],
     ] as const) {
       const m = s.report?.memory;
       const c = s.report?.caches;
@@ -358,6 +375,11 @@ function markdown(results: BackendResult[], floor: number | undefined): string {
       lines.push(
         `| ${r.database} | ${p.path} | ${p.requests} | ${fixed(p.cpuMs / p.requests, 3)} | ${p.non2xx} | ${p.errors} |`,
       );
+  if (results.some((r) => !r.idle.report?.collected))
+    lines.push(
+      '',
+      'No full GC ran before the "after GC" samples: run with node --expose-gc (npm run bench:memory does).',
+    );
   for (const r of results) {
     const series = r.samples.filter((_, i) => i % 5 === 0).map((s) => `${fixed(s.t, 0)}s ${mb(s.rss)}`);
     lines.push('', `${r.database}, RSS MB every ~10 s: ${series.join(', ')}`);
