@@ -1,27 +1,17 @@
 /**
  * A Plugboard process's memory under a long mixed load: `npm run bench:memory` (`-- --json` for JSON).
  *
- * Plugboard runs as bench/data-plane.ts starts it (bench/data-plane-target.ts, kind 'plugboard', its own
- * child process), on PGlite on disk and, when DATABASE_URL is set, on PostgreSQL, with several projects
- * (API keys), accounts on each and a large pool of session tokens, so the caches (src/cache/) fill up
- * to their bounds rather than holding one entry each. After the start it records the child's RSS at
- * idle, then drives a mixed load from this process with autocannon on 127.0.0.1 for
- * BENCH_MEMORY_SECONDS (default 120, at most 600): proxy, credentials, create, authenticate and the two
- * hub reads in turn, ROUND_SECONDS each, BENCH_CONNECTIONS (default 50) connections, every request on
- * the next account or token of the pool. Every SAMPLE_MS it reads the child's VmRSS from
- * /proc/<pid>/status and asks the child for process.memoryUsage() and its cache sizes. The idle sample,
- * one right after the load (caches still full) and one after settling are taken after a full GC in the
- * child (the npm script passes --expose-gc, which the children inherit), to separate the live set
- * from garbage not yet collected. After the load it waits past the
- * caches' TTLs and samples once more.
- *
- * Reported: RSS at idle, peak, at the end of the load and settled; the slope of RSS over the second half
- * of the load (MB per minute: flat means about 0); PGlite's floor measured in the same run (a fresh
- * process that only opens an existing cluster with Plugboard's settings and answers one query, from
- * bench/pglite-memory.ts) and the peak above it; the V8 heap / array buffers / other external memory
- * (PGlite's WebAssembly memory is counted there) split of each sample;
- * CPU time of the server per request for each path (from /proc/<pid>/stat), which other work on the
- * machine distorts far less than throughput. Loopback only; a deadline stops the run whatever happens.
+ * Plugboard runs as in bench/data-plane.ts (bench/data-plane-target.ts, its own child process), on PGlite
+ * on disk and, with DATABASE_URL, on PostgreSQL, with several projects, accounts and a large pool of
+ * session tokens so the caches (src/cache/) fill towards their bounds. This process drives the six
+ * data-plane paths in turn (ROUND_SECONDS each, BENCH_CONNECTIONS connections, 127.0.0.1 only, every
+ * request on the next account or token) for BENCH_MEMORY_SECONDS (default 120, at most 600), reading the
+ * child's VmRSS every SAMPLE_MS and asking it for process.memoryUsage() and its cache sizes. The idle,
+ * end-of-load and settled samples follow a full GC in the child (--expose-gc, inherited from the npm
+ * script), to tell the live set from garbage. Reported: RSS idle / peak / end / settled, the slope over
+ * the second half (MB per minute), PGlite's floor from the same run (bench/pglite-memory.ts) and the
+ * server CPU time per request of each path (/proc/<pid>/stat), which other work distorts far less than
+ * throughput. A deadline stops the run whatever happens.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +56,7 @@ const start = (spec: DataPlaneSpec, label: string): Promise<Server<DataPlaneRead
 // Reading the child.
 
 interface Sample {
-  /** Seconds since the load started (negative: idle before it; past the end: settling). */
+  /** Seconds since the load started (0 for the idle sample; past BENCH_MEMORY_SECONDS: settling). */
   t: number;
   rss: number;
   report: MemoryReport | null;
@@ -300,7 +290,7 @@ async function runBackend(backend: Backend, standIn: string): Promise<BackendRes
     await sampler;
     const load = samples.filter((s) => s.t <= SECONDS);
     const end = load.at(-1) ?? idle;
-    const peak = load.reduce((a, b) => (b.rss > a.rss ? b : a), idle);
+    const peak = load.reduce((a, b) => (b.rss > a.rss ? b : a), load[0] ?? idle);
     // At once, while the caches are still full: the live set under load.
     const endCollected = await sample(server, elapsed(), true);
     log(`  settling for ${SETTLE_MS / 1000} s…`);
