@@ -12,13 +12,30 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CreatedProject } from '../packages/server/src/services/tenancy.ts';
 import { type Backend, describeDatabase, listen, openBackend, QUIET_ENV, serveChild } from './support.ts';
 
 export type DataPlaneSpec =
   | { kind: 'stand-in' }
   | { kind: 'bare-proxy'; standIn: string }
   | { kind: 'bare-db'; backend: Backend; tokens: number; hubSettings: string; hubConnectors: string }
-  | { kind: 'plugboard'; backend: Backend; standIn: string; tokens: number };
+  | {
+      kind: 'plugboard';
+      backend: Backend;
+      standIn: string;
+      tokens: number;
+      /** bench/memory-under-load.ts: more projects (API keys), accounts and a large token pool per project. */
+      projects?: number;
+      accounts?: number;
+      pool?: number;
+    };
+
+/** One project of a plugboard target: its API key, its accounts and its session tokens. */
+export interface ProjectReady {
+  apiKey: string;
+  accountIds: string[];
+  tokens: string[];
+}
 
 export interface DataPlaneReady {
   url: string;
@@ -26,6 +43,17 @@ export interface DataPlaneReady {
   apiKey?: string;
   accountId?: string;
   tokens?: string[];
+  /** Every project, the first one included (plugboard targets only). */
+  projects?: ProjectReady[];
+}
+
+/** What a plugboard target answers to the IPC message 'memory' (or 'memory-gc': after a full GC). */
+export interface MemoryReport {
+  /** Whether a full GC ran first ('memory-gc' in a process started with --expose-gc). */
+  collected: boolean;
+  memory: NodeJS.MemoryUsage;
+  /** Entries in each data cache (src/cache/data-caches.ts), or null when caching is off. */
+  caches: Record<string, number> | null;
 }
 
 type OnCleanup = (close: () => Promise<void>) => void;
@@ -64,6 +92,25 @@ async function startBareProxy(standIn: string, onCleanup: OnCleanup): Promise<Da
   return { url: await listen(app) };
 }
 
+/** A session row as POST /connect_sessions would write it, for a token chosen here; valid for 30 minutes. */
+async function sessionRow(project: Pick<CreatedProject, 'organization_id' | 'project_id'>, token: string) {
+  const { sql } = await import('kysely');
+  const { hashSecret } = await import('../packages/server/src/crypto/tokens.ts');
+  return {
+    organization_id: project.organization_id,
+    project_id: project.project_id,
+    token_hash: hashSecret(token),
+    origin_owner_id: 'customer-1',
+    origin_owner_name: 'Acme',
+    categories: JSON.stringify(['hris']),
+    metadata: JSON.stringify({ source: 'bench' }),
+    type: 'production' as const,
+    multiple: false,
+    external_trigger_token: randomBytes(24).toString('hex'),
+    expires_at: sql<Date>`now() + make_interval(secs => 1800)` as never,
+  };
+}
+
 async function startBareDb(
   spec: Extract<DataPlaneSpec, { kind: 'bare-db' }>,
   onCleanup: OnCleanup,
@@ -76,22 +123,10 @@ async function startBareDb(
   onCleanup(() => database.close());
   const { db } = database;
   const project = await createProject(db, { name: 'bench' });
-  const insert = (token: string) =>
+  const insert = async (token: string) =>
     db
       .insertInto('connect_sessions')
-      .values({
-        organization_id: project.organization_id,
-        project_id: project.project_id,
-        token_hash: hashSecret(token),
-        origin_owner_id: 'customer-1',
-        origin_owner_name: 'Acme',
-        categories: JSON.stringify(['hris']),
-        metadata: JSON.stringify({ source: 'bench' }),
-        type: 'production',
-        multiple: false,
-        external_trigger_token: randomBytes(24).toString('hex'),
-        expires_at: sql<Date>`now() + make_interval(secs => 1800)` as never,
-      })
+      .values(await sessionRow(project, token))
       .returningAll()
       .executeTakeFirstOrThrow();
   const tokens: string[] = [];
@@ -126,6 +161,7 @@ async function startPlugboard(
   onCleanup: OnCleanup,
 ): Promise<DataPlaneReady> {
   const { buildApp } = await import('../packages/server/src/app.ts');
+  const { cachesOf } = await import('../packages/server/src/cache/data-caches.ts');
   const { loadConfig } = await import('../packages/server/src/config.ts');
   const { loadCatalogue } = await import('../packages/server/src/connectors/catalogue.ts');
   const { openVault } = await import('../packages/server/src/crypto/vault.ts');
@@ -143,51 +179,88 @@ async function startPlugboard(
     listen: database.listen,
   } as Parameters<typeof buildApp>[0]);
   onCleanup(() => app.close());
-  const { api_key } = await createProject(database.db, { name: 'bench' });
-  const auth = { authorization: `Bearer ${api_key}` };
   const expect = async (res: { statusCode: number; body: string }, status: number, what: string) => {
     if (res.statusCode !== status) throw new Error(`${what}: ${res.statusCode} ${res.body}`);
     return JSON.parse(res.body);
   };
-  const integration = await expect(
-    await app.inject({
-      method: 'POST',
-      url: '/auth_configs',
-      headers: auth,
-      payload: { connector_key: 'attio', urls: { api_base_url: spec.standIn } },
-    }),
-    201,
-    'creating the auth config',
-  );
-  const tokens: string[] = [];
-  for (let i = 0; i < spec.tokens; i++) {
-    const created = await expect(
+  const projects: ProjectReady[] = [];
+  for (let p = 0; p < (spec.projects ?? 1); p++) {
+    const project = await createProject(database.db, { name: `bench-${p}` });
+    const auth = { authorization: `Bearer ${project.api_key}` };
+    const integration = await expect(
       await app.inject({
         method: 'POST',
-        url: '/connect_sessions',
+        url: '/auth_configs',
         headers: auth,
-        payload: { origin_owner_id: `customer-${i}`, origin_owner_name: 'Acme', provider: 'attio' },
+        payload: { connector_key: 'attio', urls: { api_base_url: spec.standIn } },
       }),
       201,
-      'creating a session',
+      'creating the auth config',
     );
-    tokens.push(created.token);
+    const tokens: string[] = [];
+    for (let i = 0; i < spec.tokens; i++) {
+      const created = await expect(
+        await app.inject({
+          method: 'POST',
+          url: '/connect_sessions',
+          headers: auth,
+          payload: { origin_owner_id: `customer-${i}`, origin_owner_name: 'Acme', provider: 'attio' },
+        }),
+        201,
+        'creating a session',
+      );
+      tokens.push(created.token);
+    }
+    // Each account consumes a session of its own, so `tokens` must be at least `accounts`.
+    const accountIds: string[] = [];
+    for (let i = 0; i < (spec.accounts ?? 1); i++) {
+      const account = await expect(
+        await app.inject({
+          method: 'POST',
+          url: '/hub/accounts',
+          headers: { 'x-hub-session-token': tokens[i]!, 'x-hub-version': '1' },
+          payload: { integration_id: integration.id, credentials: { access_token: 'good-bench-token' } },
+        }),
+        201,
+        'connecting the account',
+      );
+      accountIds.push(account.id);
+    }
+    // A large pool is written directly, 250 rows per INSERT: through the API it would take minutes on
+    // PGlite, and larger statements leave more of the driver's native buffers behind in the idle figure.
+    const pool = Array.from({ length: spec.pool ?? 0 }, () => `bench-${randomBytes(16).toString('hex')}`);
+    for (let i = 0; i < pool.length; i += 250) {
+      const rows = await Promise.all(pool.slice(i, i + 250).map((token) => sessionRow(project, token)));
+      await database.db.insertInto('connect_sessions').values(rows).execute();
+    }
+    projects.push({ apiKey: project.api_key, accountIds, tokens: [...tokens, ...pool] });
   }
-  const account = await expect(
-    await app.inject({
-      method: 'POST',
-      url: '/hub/accounts',
-      headers: { 'x-hub-session-token': tokens[0]!, 'x-hub-version': '1' },
-      payload: { integration_id: integration.id, credentials: { access_token: 'good-bench-token' } },
-    }),
-    201,
-    'connecting the account',
-  );
+  process.on('message', (message) => {
+    if (message !== 'memory' && message !== 'memory-gc') return;
+    // With --expose-gc: a full collection first, so heapUsed is what is live (caches included).
+    const gc = message === 'memory-gc' ? (globalThis as { gc?: () => void }).gc : undefined;
+    gc?.();
+    const caches = cachesOf(database.db);
+    const report: MemoryReport = {
+      collected: gc !== undefined,
+      memory: process.memoryUsage(),
+      caches: caches
+        ? Object.fromEntries(
+            (['apiKeys', 'sessions', 'accounts', 'hubReads'] as const)
+              .filter((name) => caches[name])
+              .map((name) => [name, caches[name].size]),
+          )
+        : null,
+    };
+    process.send?.(report);
+  });
+  const first = projects[0]!;
   return {
     url: await listen(app),
-    apiKey: api_key,
-    accountId: account.id,
-    tokens,
+    apiKey: first.apiKey,
+    accountId: first.accountIds[0],
+    tokens: first.tokens,
+    projects,
     database: await describeDatabase(database.db, spec.backend),
   };
 }

@@ -2,7 +2,8 @@
  * RSS of PGlite in the ways a server can come to hold it: `node --import tsx bench/pglite-memory.ts`.
  * Each variant runs in a fresh child process (one heap, one WebAssembly memory each) on its own
  * temporary data directory, answers one query, and reports its RSS; the parent prints one table, so
- * the figures come from one run on one machine.
+ * the figures come from one run on one machine. bench/memory-under-load.ts imports floorRss to
+ * measure the floor beside its server.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const VARIANTS = {
+export const VARIANTS = {
   'initdb in this process (before: first start)': { create: 'inline' },
   'initdb in a child, then opened (after: first start)': { create: 'child' },
   'existing cluster opened (any restart)': { create: 'child', reopen: true },
@@ -25,7 +26,7 @@ const VARIANTS = {
     postgresqlconf: ['shared_buffers = 16MB'],
   },
 } as const;
-type Variant = {
+export type Variant = {
   create: 'inline' | 'child';
   reopen?: boolean;
   initialMemory?: number;
@@ -68,19 +69,30 @@ async function child(variant: Variant) {
   }
 }
 
-if (process.argv[2]) {
-  const rss = await child(JSON.parse(process.argv[2]) as Variant);
-  process.send?.({ rss });
-  process.exit(0);
-} else {
-  const self = fileURLToPath(import.meta.url);
+/** The RSS in bytes of a fresh child process holding PGlite the way `variant` says, after one query. */
+export function variantRss(variant: Variant, name = 'PGlite'): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const c = fork(SELF, [JSON.stringify(variant)]);
+    c.once('message', (m: { rss: number }) => resolve(m.rss));
+    c.once('exit', (code) => code !== 0 && reject(new Error(`${name}: exit ${code}`)));
+  });
+}
+
+/** PGlite's floor as Plugboard holds it: an existing cluster opened with Plugboard's settings, one query. */
+export const floorRss = () =>
+  variantRss(VARIANTS['existing cluster, shared_buffers 16MB'], 'the PGlite floor');
+
+const SELF = fileURLToPath(import.meta.url);
+
+if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
+  if (process.argv[2]) {
+    const rss = await child(JSON.parse(process.argv[2]) as Variant);
+    process.send?.({ rss });
+    process.exit(0);
+  }
   console.log('| PGlite | RSS MB |\n|---|---:|');
   for (const [name, variant] of Object.entries(VARIANTS)) {
-    const rss = await new Promise<number>((resolve, reject) => {
-      const c = fork(self, [JSON.stringify(variant)]);
-      c.once('message', (m: { rss: number }) => resolve(m.rss));
-      c.once('exit', (code) => code !== 0 && reject(new Error(`${name}: exit ${code}`)));
-    });
+    const rss = await variantRss(variant, name);
     console.log(`| ${name} | ${(rss / 1024 / 1024).toFixed(0)} |`);
   }
   const bare = process.memoryUsage().rss;

@@ -196,6 +196,8 @@ export interface Ready {
 
 export interface Server<R> {
   ready: R;
+  /** The child process, for what a benchmark reads of it (its RSS in /proc, its own IPC questions). */
+  child: ChildProcess;
   /** Asks the child to clean up and waits until it has exited. */
   stop: () => Promise<void>;
 }
@@ -216,7 +218,7 @@ export class Servers {
     child.once('exit', () => this.running.delete(child));
     return new Promise((resolve, reject) => {
       child.once('message', (message: ServerMessage<R>) => {
-        if ('ready' in message) resolve({ ready: message.ready, stop: () => this.stop(child, label) });
+        if ('ready' in message) resolve({ ready: message.ready, child, stop: () => this.stop(child, label) });
         else reject(new Error(`the ${label} server did not start:\n${message.error}`));
       });
       child.once('exit', (code) => reject(new Error(`the ${label} server exited early (code ${code})`)));
