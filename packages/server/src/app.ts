@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -9,7 +8,6 @@ import { type CacheTtls, startDataCaches } from './cache/data-caches.ts';
 import { type AppContext, createAppContext } from './context.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { validationFailed } from './errors.ts';
-import { apiKeyFromHeader } from './http/api-key-auth.ts';
 import { AuthThrottle, memoryFailureStore, redisFailureStore } from './http/auth-throttle.ts';
 import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors.ts';
 import { API_DESCRIPTION, docsUiOptions } from './http/docs-ui.ts';
@@ -129,8 +127,7 @@ export async function buildApp({
     // One bucket per valid API key (hashed: the key itself must not sit in memory or Redis), per hub
     // session, else per client address.
     keyGenerator: (request) => {
-      const key = request.project ? apiKeyFromHeader(request.headers.authorization) : undefined;
-      if (key) return `k:${createHash('sha256').update(key).digest('base64url')}`;
+      if (request.apiKeyHash) return `k:${request.apiKeyHash}`;
       if (request.hubSession) return `s:${request.hubSession.id}`;
       return `ip:${request.ip}`;
     },

@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the API key hook on platform routes: the project the caller acts for. */
     project?: ProjectContext;
+    /** And the SHA-256 of the key it presented (the rate limiter's bucket; never the key itself). */
+    apiKeyHash?: string;
   }
 }
 
@@ -47,6 +49,7 @@ export function apiKeyAuth(db: Db): onRequestHookHandler {
     const cached = keyHash ? caches?.apiKeys.get(keyHash) : undefined;
     if (cached) {
       request.project = cached;
+      request.apiKeyHash = keyHash;
       return;
     }
     const throttle = this.authThrottle;
@@ -63,6 +66,7 @@ export function apiKeyAuth(db: Db): onRequestHookHandler {
       throw unauthorized(INVALID);
     }
     request.project = project;
+    request.apiKeyHash = keyHash;
   };
 }
 

@@ -64,6 +64,14 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
     connections: 128,
   });
   const inProcess = new Map(Object.entries(options.inProcess ?? {}));
+  // IP literals the policy allowed: the check is pure, and the proxy repeats it on every call.
+  const allowedLiterals = new Set<string>();
+  const checkLiteral = (host: string) => {
+    if (allowedLiterals.has(host) || !isIP(host)) return;
+    checkAddress(host, options.policy);
+    if (allowedLiterals.size >= 1000) allowedLiterals.clear();
+    allowedLiterals.add(host);
+  };
 
   return {
     policy: options.policy,
@@ -77,7 +85,7 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
       if (local) return local(new Request(url, { ...init, signal, redirect: 'manual' }));
       const host = bareHostname(url);
       // Node never calls `lookup` for IP literals, so this is the only check they get before connecting.
-      if (isIP(host)) checkAddress(host, options.policy);
+      checkLiteral(host);
       try {
         const response = await undiciFetch(url, {
           ...(init as Parameters<typeof undiciFetch>[1]),
@@ -108,7 +116,7 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
         };
       }
       const host = bareHostname(url);
-      if (isIP(host)) checkAddress(host, options.policy);
+      checkLiteral(host);
       try {
         // undici's request() never follows redirects (no redirect interceptor is composed here).
         // undici's own timers (no AbortSignal and timer per call on this hot path): the answer's head

@@ -1,5 +1,7 @@
 import { type Readable, Transform } from 'node:stream';
+import type { AccountEntry } from '../cache/data-caches.ts';
 import type { Catalogue } from '../connectors/catalogue.ts';
+import type { Connector } from '../connectors/schema.ts';
 import { fillTemplate } from '../connectors/templates.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { Db } from '../db/database.ts';
@@ -68,7 +70,8 @@ export async function proxyRequest(
   accountId: string,
   input: ProxyRequestBody,
 ): Promise<ProxyResult> {
-  const { row: account, integration, credentials } = await accountForUse(deps, project.projectId, accountId);
+  const entry = await accountForUse(deps, project.projectId, accountId);
+  const { row: account, integration } = entry;
   const connector = deps.catalogue.get(account.provider);
   if (!integration || !connector) {
     throw new DomainError('unprocessable', 'The auth config of this account is gone; reconnect the account.');
@@ -81,11 +84,7 @@ export async function proxyRequest(
       throw validationFailed(`${field} must not contain "{{"`, [`${field}: "{{" not allowed`]);
   }
 
-  const values = Object.fromEntries(
-    Object.entries({ ...(account.setup_information ?? {}), ...credentials }).map(([k, v]) => [k, String(v)]),
-  );
-  const apiBase = fillTemplate(effectiveUrls(connector, integration).api_base_url, values, { encode: true });
-  const apiOrigin = providerUrl(apiBase).origin;
+  const { values, apiBase, apiOrigin } = preparedFor(entry, connector, integration);
   if (input.url && new URL(input.url).origin !== apiOrigin) {
     throw validationFailed(
       `body.url must be on ${connector.name}'s API host for this account (${apiOrigin}).`,
@@ -155,6 +154,37 @@ export async function proxyRequest(
       : `${connector.name} answered HTTP ${response.status}.`,
     { provider_response: providerResponse, ...(passOn ? { status: response.status } : {}) },
   );
+}
+
+/**
+ * What every call of an account needs: its template values and API base URL. Worked out once per
+ * account entry, which the cache keeps (and replaces on any change) for a few seconds.
+ */
+const prepared = new WeakMap<
+  AccountEntry,
+  { values: Record<string, string>; apiBase: string; apiOrigin: string }
+>();
+
+function preparedFor(
+  entry: AccountEntry,
+  connector: Connector,
+  integration: NonNullable<AccountEntry['integration']>,
+) {
+  let found = prepared.get(entry);
+  if (!found) {
+    const values = Object.fromEntries(
+      Object.entries({ ...(entry.row.setup_information ?? {}), ...entry.credentials }).map(([k, v]) => [
+        k,
+        String(v),
+      ]),
+    );
+    const apiBase = fillTemplate(effectiveUrls(connector, integration).api_base_url, values, {
+      encode: true,
+    });
+    found = { values, apiBase, apiOrigin: providerUrl(apiBase).origin };
+    prepared.set(entry, found);
+  }
+  return found;
 }
 
 /**
