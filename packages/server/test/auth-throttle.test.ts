@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { after, describe, test } from 'node:test';
 import { backends } from './support/backends.ts';
 import { createSession } from './support/connect.ts';
+import { redisUrl, useServersSharingRedis } from './support/redis-pair.ts';
 import { call, startTestServer, type TestServer } from './support/server.ts';
 
 const LIMITS = {
@@ -96,26 +96,13 @@ for (const backend of backends()) {
   });
 }
 
-const redisUrl = process.env.REDIS_URL;
 describe('failed-authentication counters are shared through Redis', {
   skip: !redisUrl && 'REDIS_URL is not set',
 }, () => {
-  let first: TestServer;
-  let second: TestServer;
-  let redis: Redis;
-  before(async () => {
-    const env = { ...LIMITS, REDIS_URL: redisUrl ?? '' };
-    first = await startTestServer('pglite', env);
-    second = await startTestServer('pglite', env);
-    redis = new Redis(redisUrl ?? '');
-  });
-  after(async () => {
-    await first.close();
-    await second.close();
-    await redis.quit();
-  });
+  const servers = useServersSharingRedis('pglite', LIMITS);
 
   test('failures on one process count on the other; the credential is not stored in clear', async () => {
+    const { first, second, redis } = servers;
     const wrong = randomKey();
     assert.equal((await call(first, 'GET', '/accounts', { key: wrong })).status, 401);
     assert.equal((await call(second, 'GET', '/accounts', { key: wrong })).status, 401);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { hashSecret } from '../src/crypto/tokens.ts';
 import { createProject } from '../src/services/tenancy.ts';
 import { backends } from './support/backends.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { redisUrl, useServersSharingRedis } from './support/redis-pair.ts';
+import { call } from './support/server.ts';
 
-const redisUrl = process.env.REDIS_URL;
 const body = { origin_owner_id: 'o', origin_owner_name: 'O' };
 
 /**
@@ -18,22 +17,10 @@ for (const backend of backends()) {
   describe(`rate limit shared through Redis (${backend})`, {
     skip: !redisUrl && 'REDIS_URL is not set',
   }, () => {
-    let first: TestServer;
-    let second: TestServer;
-    let redis: Redis;
-    before(async () => {
-      const env = { PLUGBOARD_RATE_LIMIT_PER_MINUTE: '3', REDIS_URL: redisUrl ?? '' };
-      first = await startTestServer(backend, env);
-      second = await startTestServer(backend, env);
-      redis = new Redis(redisUrl ?? '');
-    });
-    after(async () => {
-      await first.close();
-      await second.close();
-      await redis.quit();
-    });
+    const servers = useServersSharingRedis(backend, { PLUGBOARD_RATE_LIMIT_PER_MINUTE: '3' });
 
     test('two servers draw on one budget per key; the key is not stored in Redis in clear', async () => {
+      const { first, second, redis } = servers;
       // A fresh key per run, so counters left in Redis by earlier runs cannot interfere.
       const key = `pbk_${randomBytes(32).toString('base64url')}`;
       await createProject(first.database.db, { name: 'shared', apiKey: key });

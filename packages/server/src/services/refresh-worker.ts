@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { type ClaimLoop, startClaimLoop } from '../db/claim-loop.ts';
 import type { Db } from '../db/database.ts';
 import type { LinkedAccountRow } from '../db/schema.ts';
 import type { DomainError } from '../errors.ts';
@@ -120,12 +121,8 @@ export function providerPauseMs(
   return Math.round(delay * (0.75 + random() * 0.5));
 }
 
-export interface RefreshWorker {
-  /** Look for due accounts now instead of at the next poll. */
-  wake(): void;
-  /** Stops claiming and waits for the refreshes in flight to finish. */
-  stop(): Promise<void>;
-}
+/** wake() looks for due accounts now; stop() waits for the refreshes in flight. */
+export type RefreshWorker = ClaimLoop;
 
 /**
  * Keeps OAuth tokens fresh in the background, in `serve` and in `plugboard worker` alike: at most
@@ -140,27 +137,8 @@ export function startRefreshWorker(
   },
 ): RefreshWorker {
   const { config } = deps;
-  const inFlight = new Set<Promise<void>>();
   const pausedUntil = new Map<string, number>();
   const failuresInARow = new Map<string, number>();
-  let stopped = false;
-  let pending = false;
-  let wakeUp: (() => void) | undefined;
-  const wake = () => {
-    pending = true;
-    wakeUp?.();
-  };
-  const idle = () =>
-    new Promise<void>((resolve) => {
-      if (pending || stopped) return resolve();
-      const timer = setTimeout(resolve, config.pollMs);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => {
-      wakeUp = undefined;
-    });
 
   const paused = () => {
     const now = Date.now();
@@ -196,42 +174,13 @@ export function startRefreshWorker(
 
   // Claims are made for a quarter of the slots at least: one claim per finished refresh would make the
   // claim loop (one transaction at a time) the limit under load.
-  const minBatch = Math.max(1, Math.floor(config.concurrency / 4));
-  const loop = (async () => {
-    while (!stopped) {
-      pending = false;
-      const room = config.concurrency - inFlight.size;
-      if (room < minBatch) {
-        await idle();
-        continue;
-      }
-      let claimed: LinkedAccountRow[] = [];
-      try {
-        claimed = await claimDueRefreshes(deps.db, room, config.leaseMs, paused());
-      } catch (err) {
-        deps.log?.warn({ err }, 'claiming due token refreshes failed');
-      }
-      for (const row of claimed) {
-        const task = refresh(row)
-          .catch((err) => deps.log?.warn({ err, account: row.id }, 'background token refresh failed'))
-          .finally(() => {
-            inFlight.delete(task);
-            wake();
-          });
-        inFlight.add(task);
-      }
-      // A full batch suggests more are due: claim again once a slot frees, otherwise wait for the poll.
-      if (claimed.length < room) await idle();
-    }
-  })();
-
-  return {
-    wake,
-    stop: async () => {
-      stopped = true;
-      wakeUp?.();
-      await loop;
-      await Promise.all(inFlight);
-    },
-  };
+  return startClaimLoop({
+    pollMs: config.pollMs,
+    concurrency: config.concurrency,
+    minBatch: Math.max(1, Math.floor(config.concurrency / 4)),
+    claim: (room) => claimDueRefreshes(deps.db, room, config.leaseMs, paused()),
+    run: refresh,
+    onClaimError: (err) => deps.log?.warn({ err }, 'claiming due token refreshes failed'),
+    onRunError: (err, row) => deps.log?.warn({ err, account: row.id }, 'background token refresh failed'),
+  });
 }

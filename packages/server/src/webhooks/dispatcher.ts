@@ -3,6 +3,7 @@ import https from 'node:https';
 import { sql } from 'kysely';
 import type { WebhookConfig } from '../config.ts';
 import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
+import { type ClaimLoop, startClaimLoop } from '../db/claim-loop.ts';
 import type { Db } from '../db/database.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -41,12 +42,8 @@ export interface DispatcherDeps {
   agents?: SendOptions['agents'];
 }
 
-export interface Dispatcher {
-  /** Look for due deliveries now instead of at the next poll. */
-  wake(): void;
-  /** Stops claiming and waits for the deliveries in flight to finish. */
-  stop(): Promise<void>;
-}
+/** wake() looks for due deliveries now; stop() waits for the sends in flight. */
+export type Dispatcher = ClaimLoop;
 
 /** A claimed delivery with what sending it needs, read in the claim's transaction. */
 export type ClaimedDelivery = WebhookDeliveryRow & {
@@ -250,27 +247,16 @@ export function startDispatcher(input: DispatcherDeps): Dispatcher {
     https: new https.Agent({ keepAlive: true, maxSockets: config.concurrency, timeout: config.timeoutMs }),
   };
   const deps = { ...input, agents: input.agents ?? agents };
-  const inFlight = new Set<Promise<void>>();
-  let stopped = false;
-  let wakeUp: (() => void) | undefined;
-  let pending = false;
-  const wake = () => {
-    pending = true;
-    wakeUp?.();
-  };
-  const idle = () =>
-    new Promise<void>((resolve) => {
-      if (pending || stopped) return resolve();
-      const timer = setTimeout(resolve, config.pollMs);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => {
-      wakeUp = undefined;
-    });
+  const loop = startClaimLoop({
+    pollMs: config.pollMs,
+    concurrency: config.concurrency,
+    claim: (room) => claimDue(deps.db, room, leaseMs(config)),
+    run: (delivery) => deliver(deps, delivery),
+    onClaimError: (err) => deps.log?.warn({ err }, 'claiming webhook deliveries failed'),
+    onRunError: (err, delivery) => deps.log?.warn({ err, delivery: delivery.id }, 'webhook delivery failed'),
+  });
 
-  const unlisten = deps.listen?.(OUTBOX_CHANNEL, wake).catch((err) => {
+  const unlisten = deps.listen?.(OUTBOX_CHANNEL, loop.wake).catch((err) => {
     deps.log?.warn({ err }, 'webhook worker could not LISTEN; falling back to polling');
     return undefined;
   });
@@ -282,40 +268,11 @@ export function startDispatcher(input: DispatcherDeps): Dispatcher {
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
-  const loop = (async () => {
-    while (!stopped) {
-      pending = false;
-      const room = config.concurrency - inFlight.size;
-      let claimed: ClaimedDelivery[] = [];
-      if (room > 0) {
-        try {
-          claimed = await claimDue(deps.db, room, leaseMs(config));
-        } catch (err) {
-          deps.log?.warn({ err }, 'claiming webhook deliveries failed');
-        }
-      }
-      for (const delivery of claimed) {
-        const task = deliver(deps, delivery)
-          .catch((err) => deps.log?.warn({ err, delivery: delivery.id }, 'webhook delivery failed'))
-          .finally(() => {
-            inFlight.delete(task);
-            wake();
-          });
-        inFlight.add(task);
-      }
-      // A full batch suggests more are due: claim again at once, otherwise wait for a wake-up or poll.
-      if (claimed.length === 0 || claimed.length < room) await idle();
-    }
-  })();
-
   return {
-    wake,
+    wake: loop.wake,
     stop: async () => {
-      stopped = true;
       clearInterval(pruneTimer);
-      wakeUp?.();
-      await loop;
-      await Promise.all(inFlight);
+      await loop.stop();
       agents.http.destroy();
       agents.https.destroy();
       await (await unlisten)?.();
