@@ -8,6 +8,7 @@ import {
   nonEmptyString,
   storableString,
 } from './common.ts';
+import { hubAttemptFields } from './connection-attempts.ts';
 import { connectSessionExample, EXAMPLE } from './examples.ts';
 
 export const MAX_EXPIRES_IN = 7 * 24 * 3600;
@@ -103,15 +104,7 @@ export const connectSession = z
   .object({
     ...connectSessionFields,
     /** Beyond the reference: the newest connection attempt made with this session, if any. */
-    latest_connection_attempt: z
-      .object({
-        id: z.string(),
-        status: z.enum(['pending', 'authenticated', 'error', 'cancelled', 'expired']),
-        account: z.object({ id: z.string() }).nullable(),
-        error: z.object({ code: z.string(), description: z.string() }).nullable(),
-      })
-      .nullable()
-      .optional(),
+    latest_connection_attempt: z.object(hubAttemptFields).nullable().optional(),
   })
   .meta({
     id: 'ConnectSession',

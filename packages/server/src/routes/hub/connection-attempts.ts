@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { HUB_SECURITY, hubSessionOf } from '../../http/hub-session-auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
+import { hubAttempt as attempt } from '../../schemas/connection-attempts.ts';
 import { EXAMPLE } from '../../schemas/examples.ts';
 import {
   cancelAttempt,
@@ -11,23 +12,6 @@ import {
   toHubAttempt,
 } from '../../services/connection-attempts.ts';
 
-const attempt = z
-  .object({
-    id: z.string(),
-    status: z.enum(['pending', 'authenticated', 'error', 'cancelled', 'expired']),
-    account: z.object({ id: z.string() }).nullable(),
-    error: z.object({ code: z.string(), description: z.string() }).nullable(),
-  })
-  .meta({
-    examples: [
-      {
-        id: EXAMPLE.attemptId,
-        status: 'error',
-        account: null,
-        error: { code: 'access_denied', description: 'The user denied access.' },
-      },
-    ],
-  });
 const params = z.object({ id: z.string().min(1).max(100) });
 
 export const hubAttemptRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx) => {
