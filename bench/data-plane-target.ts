@@ -169,6 +169,11 @@ async function startPlugboard(
   const database = await openBackend(spec.backend);
   onCleanup(() => database.close());
   const config = loadConfig({ ...QUIET_ENV, PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback' });
+  // As `plugboard serve` does (src/server.ts), where the module exists (older builds have none).
+  await import('../packages/server/src/runtime/heap-growth.ts').then(
+    ({ limitHeapGrowth }) => limitHeapGrowth(config.heapGrowthPercent),
+    () => {},
+  );
   const vault = await openVault(database.db, randomBytes(32));
   // `listen` turns the caches on, as the real server does (older builds ignore it).
   const app = await buildApp({

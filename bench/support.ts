@@ -72,13 +72,13 @@ export async function openBackend(backend: Backend): Promise<DatabaseHandle> {
 }
 
 /**
- * A new database on DATABASE_URL's server, dropped on close. Like the tests' createTestDatabase, but the
- * drop waits for the pool's connections to be gone instead of forcing them: pg's pool.end() resolves
- * before its sockets close, and a forced drop then kills them mid-close, which surfaces as an unhandled
- * 'error' event on the pool and crashes the process. Only if some are still there after 10 s (a deadline
- * hit mid-query) does it force them.
+ * A new, empty database on DATABASE_URL's server: its URL, and `drop`, which throws it away. The drop waits
+ * for the database's connections to be gone instead of forcing them: pg's pool.end() resolves before its
+ * sockets close, and a forced drop then kills them mid-close, which surfaces as an unhandled 'error' event
+ * on the pool and crashes the process. Only if some are still there after 10 s (a deadline hit mid-query,
+ * a server that was killed) does it force them.
  */
-async function openPostgres(): Promise<DatabaseHandle> {
+export async function throwawayPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL is needed for the postgres backend');
   const name = `plugboard_bench_${randomBytes(6).toString('hex')}`;
@@ -98,7 +98,13 @@ async function openPostgres(): Promise<DatabaseHandle> {
     });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return openMigrated({ databaseUrl: url.toString(), dataDir: 'memory' }, drop);
+  return { url: url.toString(), drop };
+}
+
+/** A new database on DATABASE_URL's server (like the tests' createTestDatabase), dropped on close. */
+async function openPostgres(): Promise<DatabaseHandle> {
+  const { url, drop } = await throwawayPostgres();
+  return openMigrated({ databaseUrl: url, dataDir: 'memory' }, drop);
 }
 
 /** Opens and migrates a database; `dispose` runs after its close, and also when opening or migrating fails. */

@@ -42,6 +42,11 @@ export interface Config {
   refresh: RefreshConfig;
   /** On SIGTERM, how long `serve` keeps answering (readiness already 503) before it stops listening. */
   shutdownGraceMs: number;
+  /**
+   * How far the V8 heap may grow past its live set before a full collection, in percent
+   * (src/runtime/heap-growth.ts); 0 leaves V8's own heuristic, which lets it reach several times the live set.
+   */
+  heapGrowthPercent: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /** The built-in sandbox provider (connectors sandbox and sandbox_oauth, src/sandbox/). */
@@ -183,6 +188,7 @@ const envSchema = z.object({
   PLUGBOARD_CONSOLE_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   PLUGBOARD_REFRESH_WORKER: bool.default(true),
   PLUGBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
+  PLUGBOARD_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
   PLUGBOARD_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   PLUGBOARD_REFRESH_POLL_MS: z.coerce.number().int().min(10).max(300_000).default(5_000),
 });
@@ -227,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
     shutdownGraceMs: e.PLUGBOARD_SHUTDOWN_GRACE_MS,
+    heapGrowthPercent: e.PLUGBOARD_HEAP_GROWTH_PERCENT,
     refresh: {
       workerInProcess: e.PLUGBOARD_REFRESH_WORKER,
       concurrency: e.PLUGBOARD_REFRESH_CONCURRENCY,

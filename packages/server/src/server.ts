@@ -7,6 +7,7 @@ import { openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { createLifecycle } from './http/lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { limitHeapGrowth } from './runtime/heap-growth.ts';
 import { enableSandbox, loadConfiguredCatalogue } from './sandbox/setup.ts';
 import { startRefreshWorker } from './services/refresh-worker.ts';
 import { bootstrapDefaultProject } from './services/tenancy.ts';
@@ -35,6 +36,7 @@ export async function startServer(
   config: Config,
   onBootstrapKey: (created: { project_id: string; api_key: string; chosen: boolean }) => void,
 ): Promise<RunningServer> {
+  limitHeapGrowth(config.heapGrowthPercent);
   // Fail fast on a broken connector file, before touching the database.
   const catalogue = loadConfiguredCatalogue(config);
   const database = await openDatabase({

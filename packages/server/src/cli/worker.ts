@@ -6,6 +6,7 @@ import { resolveMasterKey } from '../crypto/master-key.ts';
 import { openVault, startVaultRefresh } from '../crypto/vault.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
 import { loggerOptions } from '../http/logging.ts';
+import { limitHeapGrowth } from '../runtime/heap-growth.ts';
 import { startRefreshWorker } from '../services/refresh-worker.ts';
 import { startDispatcher } from '../webhooks/dispatcher.ts';
 
@@ -15,6 +16,7 @@ import { startDispatcher } from '../webhooks/dispatcher.ts';
  * claimed by one of them at a time.
  */
 export async function runWorker(config: Config): Promise<void> {
+  limitHeapGrowth(config.heapGrowthPercent);
   // The API's logger settings, redaction included: worker errors can carry request details too.
   const log = pino(loggerOptions(config.logLevel) as LoggerOptions);
   const catalogue = loadCatalogue();
