@@ -224,6 +224,17 @@ describe('plugboard CLI: version, connectors, sessions, accounts and project res
       assert.deepEqual(await json(['accounts', 'list', '--owner-id', 'someone-else'], env), []);
       assert.equal((await json(['accounts', 'list', '--provider', 'attio'], env)).length, 1);
       assert.deepEqual(await json(['accounts', 'list', '--provider', 'hubspot'], env), []);
+      // --search and --type filter as GET /accounts does, and refuse what it refuses.
+      assert.equal((await json(['accounts', 'list', '--search', 'ACME'], env)).length, 1);
+      assert.equal((await json(['accounts', 'list', '--search', 'tomer-4'], env)).length, 1);
+      assert.deepEqual(await json(['accounts', 'list', '--search', 'acme%'], env), []);
+      assert.equal(
+        (await json(['accounts', 'list', '--type', 'production', '--search', 'acme'], env)).length,
+        1,
+      );
+      assert.deepEqual(await json(['accounts', 'list', '--type', 'test'], env), []);
+      await fails(['accounts', 'list', '--search', 'x'.repeat(201)], env, /at most 200 characters/);
+      await fails(['accounts', 'list', '--type', 'staging'], env, /production, test/);
       const listedText = await runCli(['accounts', 'list'], env);
       assert.match(
         listedText.stdout,

@@ -1,11 +1,28 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.ts';
-import type { LinkedAccount } from '../schemas/accounts.ts';
+import { accountListQuery, type LinkedAccount } from '../schemas/accounts.ts';
+import { ACCOUNT_TYPES } from '../schemas/common.ts';
 import { listAccounts } from '../services/accounts.ts';
 import { addAccountImportCommand } from './account-import.ts';
 import { PROJECT_OPTION, print, resolveProject, serviceDeps, withDatabase } from './shared.ts';
 
 const PAGE_SIZE = 1000;
+
+/** The API's rule for `search` (GET /accounts), so the CLI refuses what the API would. */
+const searchText = (v: string) => {
+  const checked = accountListQuery.shape.search.safeParse(v);
+  if (!checked.success) throw new InvalidArgumentError(checked.error.issues[0]?.message ?? 'invalid');
+  return v;
+};
+
+interface AccountListFlags {
+  project?: string;
+  ownerId?: string;
+  provider?: string;
+  search?: string;
+  type?: (typeof ACCOUNT_TYPES)[number];
+  json?: boolean;
+}
 
 /** `plugboard accounts list`: a project's linked accounts, as GET /accounts returns them (no secrets). */
 export function accountCommands(config: () => Config): Command {
@@ -16,8 +33,14 @@ export function accountCommands(config: () => Config): Command {
     .option(...PROJECT_OPTION)
     .option('--owner-id <id>', 'only this end customer (origin_owner_id)')
     .option('--provider <key>', 'only this connector')
+    .option(
+      '--search <text>',
+      'only accounts whose owner id or name contains this text (any case)',
+      searchText,
+    )
+    .addOption(new Option('--type <type>', 'only production or only test accounts').choices(ACCOUNT_TYPES))
     .option('--json', 'print JSON (the objects GET /accounts returns)')
-    .action(async (flags: { project?: string; ownerId?: string; provider?: string; json?: boolean }) => {
+    .action(async (flags: AccountListFlags) => {
       const cfg = config();
       const rows = await withDatabase(cfg, 'plugboard accounts list', async ({ db }) => {
         const deps = await serviceDeps(cfg, db);
@@ -29,6 +52,8 @@ export function accountCommands(config: () => Config): Command {
           const batch = await listAccounts(deps, project, {
             origin_owner_id: flags.ownerId,
             provider: flags.provider,
+            search: flags.search,
+            type: flags.type,
             page: 1,
             page_size: PAGE_SIZE,
             cursor,

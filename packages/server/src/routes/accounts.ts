@@ -47,7 +47,9 @@ export const accountRoutes: FastifyPluginAsyncZod<AppContext> = async (app, ctx)
           'A bare JSON array, paged with page and page_size as in the reference. Beyond the reference: when a page is full, the answer carries the next page\'s cursor in an `x-next-cursor` header and a `Link: <…>; rel="next"` header; pass it as `cursor` (same filters and page_size, no page) to read the next page through the index, so deep pages cost what the first does. A cursor stays valid while its account exists or not: it marks a position, not a row. Also beyond the reference: `search` (a part of the owner id or name) and `type` narrow the list, with the other filters, page and cursor.',
         querystring: accountListQuery,
         response: { 200: z.array(linkedAccount), ...errorResponses },
-        responseDocs: { 200: 'The matching accounts, newest first: a bare JSON array, as in StackOne' },
+        responseDocs: {
+          200: 'The matching accounts, oldest first (by creation): a bare JSON array, as in StackOne',
+        },
       },
     },
     async (request, reply) => {
