@@ -15,7 +15,7 @@ import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
 import type { Lifecycle } from './http/lifecycle.ts';
-import { loggerOptions, registerRequestLog } from './http/logging.ts';
+import { lazyRequestLogger, loggerOptions, registerRequestLog } from './http/logging.ts';
 import { createOpenApiTransforms } from './http/openapi.ts';
 import { connectRedis } from './http/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -70,6 +70,8 @@ export async function buildApp({
     logger: loggerOptions(config.logLevel, logStream),
     // One line per request (registerRequestLog) instead of Fastify's two: half the logging work.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is made when something logs through it, not for every request (http/logging.ts).
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Ids are short and opaque; a proxy's x-request-id is honoured so logs join up across hops.

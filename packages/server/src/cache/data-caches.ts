@@ -34,7 +34,8 @@ export const CACHE_TTL_MS = {
 /** A hub answer, serialised once: it depends only on its session and on its project's rows. */
 export interface HubReadEntry {
   projectId: string;
-  json: Buffer;
+  /** The JSON text, sent as it is. */
+  json: string;
 }
 
 /** Per process, per database. Bounded so memory stays flat whatever the traffic. */
