@@ -6,8 +6,8 @@
  * with DATABASE_URL, on a throw-away PostgreSQL database. For each it reads the process's VmRSS
  * (/proc/<pid>/status) on the first start (the cluster is created then) and after a restart, idle, then
  * every SAMPLE_MS under BENCH_SECONDS (default 15) of `POST /connect_sessions` from BENCH_CONNECTIONS
- * connections with the key the first start printed. Each database runs twice, one after the other:
- * with V8's own heap sizing (PLUGBOARD_HEAP_GROWTH_PERCENT=0) and with Plugboard's default. PGlite's
+ * connections with the key the first start printed. Each database runs once per BENCH_HEAP_GROWTH value
+ * (default "0,50": V8's own heap sizing, then Plugboard's default PLUGBOARD_HEAP_GROWTH_PERCENT). PGlite's
  * floor is measured in the same run, in plain node too: a process that opens an existing cluster and
  * answers one query, with PGlite's defaults and with Plugboard's `shared_buffers`. Stops by itself.
  */
@@ -34,6 +34,12 @@ import {
 
 const SECONDS = envNumber('BENCH_SECONDS', 15, 3, 300);
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50, 1, 200);
+/** PLUGBOARD_HEAP_GROWTH_PERCENT values to compare, each a run of its own (0: V8's own sizing). */
+const GROWTHS = (process.env.BENCH_HEAP_GROWTH ?? '0,50').split(',').map((v) => {
+  if (!/^\d{1,4}$/.test(v))
+    throw new Error(`BENCH_HEAP_GROWTH is a list of percentages such as 0,50 (got "${v}")`);
+  return v;
+});
 const SAMPLE_MS = 500;
 /** After the server answers: let start-up work (migrations, the first key) settle before the idle reading. */
 const IDLE_MS = 3000;
@@ -195,7 +201,7 @@ async function pgliteFloor(postgresqlconf: string[]): Promise<number> {
 
 async function pgliteRuns(): Promise<Result[]> {
   const results: Result[] = [];
-  for (const growth of ['0', '50']) {
+  for (const growth of GROWTHS) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'plugboard-bench-'));
     try {
       log(`PGlite, heap growth ${growth}…`);
@@ -209,7 +215,7 @@ async function pgliteRuns(): Promise<Result[]> {
 
 async function postgresRuns(): Promise<Result[]> {
   const results: Result[] = [];
-  for (const growth of ['0', '50']) {
+  for (const growth of GROWTHS) {
     const { url, drop } = await throwawayPostgres();
     try {
       log(`PostgreSQL, heap growth ${growth}…`);
