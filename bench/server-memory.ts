@@ -107,7 +107,7 @@ async function serve(env: Record<string, string>): Promise<Running> {
   throw new Error(`the server did not become ready within 120 s:\n${output}`);
 }
 
-function stop({ child }: Running): Promise<void> {
+function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -141,7 +141,7 @@ async function measureServer(
   const firstStart = rssOf(server.child.pid!);
   const apiKey = /pbk_[A-Za-z0-9_-]+/.exec(server.output())?.[0];
   if (!apiKey) throw new Error(`the first start printed no API key:\n${server.output()}`);
-  await stop(server);
+  await stop(server.child);
   server = await serve(settings);
   try {
     await sleep(IDLE_MS);
@@ -174,7 +174,7 @@ async function measureServer(
       errors: result.errors + result.timeouts,
     };
   } finally {
-    await stop(server);
+    await stop(server.child);
   }
 }
 
@@ -253,7 +253,7 @@ const before = machineBefore();
 const cancelDeadline = startDeadline(
   (8 * SECONDS + 300) * 1000,
   'stopping the servers',
-  () => Promise.all([...running].map((child) => stop({ child, url: '', output: () => '' }))),
+  () => Promise.all([...running].map(stop)),
   10_000,
 );
 log('building the server package (what npm start runs)…');
