@@ -3,7 +3,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createAppContext } from './context.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
-import { openVault, startVaultRefresh } from './crypto/vault.ts';
+import { listenForKeyChanges, openVault, startVaultRefresh } from './crypto/vault.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.ts';
 import { createLifecycle } from './http/lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -55,9 +55,9 @@ export async function startServer(
     const lifecycle = createLifecycle();
     const app = await buildApp({ ...context, metrics, listen: database.listen, lifecycle });
     if (masterKey.warning) app.log.warn(masterKey.warning);
-    const stopRefresh = startVaultRefresh(vault, 30_000, (err) =>
-      app.log.warn({ err }, 'key ring refresh failed'),
-    );
+    const onRingError = (err: unknown) => app.log.warn({ err }, 'key ring refresh failed');
+    const stopRefresh = startVaultRefresh(vault, 30_000, onRingError);
+    const stopKeyNotices = await listenForKeyChanges(vault, database.listen, onRingError);
     // Token refresh runs here too unless dedicated `plugboard worker` processes take it over.
     const refresher = config.refresh.workerInProcess
       ? startRefreshWorker({
@@ -83,7 +83,7 @@ export async function startServer(
       : undefined;
     app.addHook('onClose', async () => {
       stopRefresh();
-      await Promise.all([refresher?.stop(), dispatcher?.stop()]);
+      await Promise.all([refresher?.stop(), dispatcher?.stop(), stopKeyNotices()]);
       // Closed last: refreshes in flight still use its connections.
       await context.outbound.close();
     });

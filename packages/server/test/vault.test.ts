@@ -10,6 +10,7 @@ import {
   accountAad,
   integrationAad,
   keyVersionOf,
+  listenForKeyChanges,
   openVault,
   startVaultRefresh,
   type Vault,
@@ -174,6 +175,24 @@ for (const backend of backends()) {
         assert.equal(watcher.encrypt('x', aad).keyVersion, version);
       } finally {
         stop();
+      }
+    });
+
+    test('a key added elsewhere is picked up at once by notice, without the timer', async () => {
+      const watcher = await openVault(database.db, masterKey);
+      const rotator = await openVault(database.db, masterKey);
+      const stop = await listenForKeyChanges(watcher, database.listen);
+      try {
+        const version = await rotator.addKey();
+        // No timer runs and the watcher decrypts nothing: only the notice can move it. Bounded wait.
+        const deadline = Date.now() + 10_000;
+        while (watcher.currentVersion() !== version) {
+          if (Date.now() > deadline) assert.fail('the new key was not picked up within 10 s');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.equal(watcher.encrypt('x', aad).keyVersion, version);
+      } finally {
+        await stop();
       }
     });
 

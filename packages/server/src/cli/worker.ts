@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { loadCatalogue } from '../connectors/catalogue.ts';
 import { createAppContext } from '../context.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
-import { openVault, startVaultRefresh } from '../crypto/vault.ts';
+import { listenForKeyChanges, openVault, startVaultRefresh } from '../crypto/vault.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
 import { loggerOptions } from '../http/logging.ts';
 import { limitHeapGrowth } from '../runtime/heap-growth.ts';
@@ -31,9 +31,9 @@ export async function runWorker(config: Config): Promise<void> {
   await migrateToLatest(database.db);
   const masterKey = resolveMasterKey(config);
   const vault = await openVault(database.db, masterKey.key);
-  const stopVaultRefresh = startVaultRefresh(vault, 30_000, (err) =>
-    log.warn({ err }, 'key ring refresh failed'),
-  );
+  const onRingError = (err: unknown) => log.warn({ err }, 'key ring refresh failed');
+  const stopVaultRefresh = startVaultRefresh(vault, 30_000, onRingError);
+  const stopKeyNotices = await listenForKeyChanges(vault, database.listen, onRingError);
   const context = createAppContext({ config, db: database.db, vault, catalogue });
   const dispatcher = startDispatcher({
     db: database.db,
@@ -61,7 +61,7 @@ export async function runWorker(config: Config): Promise<void> {
     Math.max(config.webhooks.timeoutMs, config.providerTimeoutMs) + 5_000,
   ).unref();
   stopVaultRefresh();
-  await Promise.all([dispatcher.stop(), refresher.stop()]);
+  await Promise.all([dispatcher.stop(), refresher.stop(), stopKeyNotices()]);
   await context.outbound.close();
   await database.close();
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Db } from '../db/database.ts';
+import type { DatabaseHandle, Db } from '../db/database.ts';
 
 /**
  * Credential encryption with a versioned key ring (envelope encryption).
@@ -20,8 +20,9 @@ import type { Db } from '../db/database.ts';
  * PGlite's only connection in a transaction, where a ring re-read would wait for that transaction.
  *
  * Refresh policy: a process encrypts with the newest version it knows. It learns about a version added
- * elsewhere when it decrypts a value written with it, when refresh() runs, or on the timer that
- * startVaultRefresh() starts (every 30 s by default; the server starts it). Until then it keeps
+ * elsewhere at once by notice (listenForKeyChanges, which `serve` and `worker` start), else when it
+ * decrypts a value written with it, when refresh() runs, or on the timer that startVaultRefresh() starts
+ * (every 30 s by default, for notices lost with a connection). Until then it keeps
  * writing with the previous key, which is harmless: that key stays in the ring, and
  * `plugboard rotate-key --finish` re-encrypts such rows.
  */
@@ -253,6 +254,25 @@ async function insertKey(db: Db, masterKey: Buffer, version: number): Promise<bo
     .onConflict((oc) => oc.column('version').doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+/** The channel on which every change to the key ring is announced (migration 0015_key_ring_notice). */
+export const KEY_RING_CHANNEL = 'plugboard_key_ring';
+
+/**
+ * Re-reads the key ring whenever another process (or the CLI) adds a key, so this process encrypts with
+ * it from then on, not after its next timed refresh: fewer rows are left under the previous key for
+ * `rotate-key --finish`. The timer (startVaultRefresh) stays, for notices lost with a connection.
+ * Resolves to the function that stops listening.
+ */
+export function listenForKeyChanges(
+  vault: Pick<Vault, 'refresh'>,
+  listen: DatabaseHandle['listen'],
+  onError: (err: unknown) => void = () => {},
+): Promise<() => Promise<void>> {
+  return listen(KEY_RING_CHANNEL, () => {
+    vault.refresh().catch(onError);
+  });
 }
 
 /**

@@ -133,7 +133,7 @@ const webhookEndpoints = tableSpec('webhook_endpoints', 'secret_enc', webhookEnd
  * catches most rows other processes write with the previous key while the rotation runs.
  *
  * Old keys are never deleted, so nothing becomes unreadable at any point: processes that have not yet
- * refreshed their ring (see startVaultRefresh) keep writing with the previous key, and those rows are
+ * refreshed their ring (a notice makes that immediate: listenForKeyChanges) keep writing with the previous key, and those rows are
  * reported in `remaining` for a second run with `reencryptOnly`.
  *
  * Short-lived OAuth state (`oauth_states.code_verifier_enc`, minutes) is not re-encrypted: it expires

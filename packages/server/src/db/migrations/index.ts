@@ -13,6 +13,7 @@ import * as m0011 from './0011_refresh_claims_account_import.ts';
 import * as m0012 from './0012_data_plane.ts';
 import * as m0013 from './0013_read_caches.ts';
 import * as m0014 from './0014_key_rotation_jobs.ts';
+import * as m0015 from './0015_key_ring_notice.ts';
 
 /** Every migration in order. Names are stored in the database: never rename or reorder them. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012_data_plane': m0012,
   '0013_read_caches': m0013,
   '0014_key_rotation_jobs': m0014,
+  '0015_key_ring_notice': m0015,
 };

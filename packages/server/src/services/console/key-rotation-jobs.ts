@@ -15,8 +15,8 @@ import type { Actor } from '../tenancy.ts';
  * after every batch, which is how any process (behind a load balancer, polls land anywhere) reports it,
  * and a partial unique index keeps it to one running job per database.
  *
- * Other processes pick the new key up within their ring refresh (startVaultRefresh, 30 s); what they
- * write under the old key meanwhile is counted in `remaining`, for a "finish" run. A CLI rotation at the
+ * Other processes pick the new key up by notice (listenForKeyChanges), within 30 s if a notice is lost;
+ * what they write under the old key meanwhile is counted in `remaining`, for a "finish" run. A CLI rotation at the
  * same time is safe: both lock rows with SKIP LOCKED and every key stays in the ring.
  */
 
