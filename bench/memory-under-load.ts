@@ -13,7 +13,6 @@
  * server CPU time per request of each path (/proc/<pid>/stat), which other work distorts far less than
  * throughput. A deadline stops the run whatever happens.
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type autocannon from 'autocannon';
 import type { DataPlaneReady, DataPlaneSpec, MemoryReport, ProjectReady } from './data-plane-target.ts';
@@ -21,6 +20,7 @@ import { floorRss } from './pglite-memory.ts';
 import {
   type Backend,
   CREATE_SESSION_BODY,
+  cpuMsOf,
   envNumber,
   fire,
   fixed,
@@ -29,6 +29,7 @@ import {
   machineReport,
   machineSummary,
   round,
+  rssOf,
   type Server,
   Servers,
   sleep,
@@ -60,22 +61,6 @@ interface Sample {
   t: number;
   rss: number;
   report: MemoryReport | null;
-}
-
-async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-  if (!kb) throw new Error(`no VmRSS for ${pid}`);
-  return Number(kb) * 1024;
-}
-
-/** utime + stime of the process, in milliseconds. */
-async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // The fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
 /** The child's own view (memoryUsage, cache sizes); null if it does not answer within 5 s. */

@@ -12,7 +12,6 @@
  * answers one query, with PGlite's defaults and with Plugboard's `shared_buffers`. Stops by itself.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,12 +20,14 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
   CREATE_SESSION_BODY,
+  cpuMsOf,
   envNumber,
   fixed,
   log,
   machineBefore,
   machineReport,
   machineSummary,
+  rssOf,
   sleep,
   startDeadline,
   throwawayPostgres,
@@ -46,13 +47,6 @@ const IDLE_MS = 3000;
 const MB = 1024 * 1024;
 const SERVER_DIR = fileURLToPath(new URL('../packages/server/', import.meta.url));
 
-/** The process's user + system CPU time in microseconds (/proc/<pid>/stat, in clock ticks of 10 ms). */
-const cpuOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
-const rssOf = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
 const mb = (bytes: number | undefined) => fixed(bytes === undefined ? undefined : bytes / MB, 0);
 
 async function freePort(): Promise<number> {
@@ -138,7 +132,7 @@ async function measureServer(
   const settings = { ...env, PLUGBOARD_HEAP_GROWTH_PERCENT: heapGrowth };
   let server = await serve(settings);
   await sleep(IDLE_MS);
-  const firstStart = rssOf(server.child.pid!);
+  const firstStart = await rssOf(server.child.pid!);
   const apiKey = /pbk_[A-Za-z0-9_-]+/.exec(server.output())?.[0];
   if (!apiKey) throw new Error(`the first start printed no API key:\n${server.output()}`);
   await stop(server.child);
@@ -146,10 +140,10 @@ async function measureServer(
   try {
     await sleep(IDLE_MS);
     const pid = server.child.pid!;
-    const idle = rssOf(pid);
+    const idle = await rssOf(pid);
     const samples: number[] = [];
-    const timer = setInterval(() => samples.push(rssOf(pid)), SAMPLE_MS);
-    const cpuBefore = cpuOf(pid);
+    const timer = setInterval(() => void rssOf(pid).then((rss) => samples.push(rss)), SAMPLE_MS);
+    const cpuBefore = await cpuMsOf(pid);
     const result = await autocannon({
       url: `${server.url}/connect_sessions`,
       method: 'POST',
@@ -159,7 +153,7 @@ async function measureServer(
       duration: SECONDS,
     });
     clearInterval(timer);
-    const cpu = cpuOf(pid) - cpuBefore;
+    const cpuUs = ((await cpuMsOf(pid)) - cpuBefore) * 1000;
     return {
       database,
       heapGrowth: heapGrowth === '0' ? "V8's own" : `${heapGrowth} %`,
@@ -167,9 +161,9 @@ async function measureServer(
       idle,
       samples,
       peak: Math.max(...samples),
-      end: rssOf(pid),
+      end: await rssOf(pid),
       rps: result.requests.average,
-      cpuPerCreate: cpu / Math.max(1, result.requests.total),
+      cpuPerCreate: cpuUs / Math.max(1, result.requests.total),
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
     };
