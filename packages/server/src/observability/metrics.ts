@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
 import { countDueRefreshes } from '../services/refresh-worker.ts';
+import { HttpStats } from './http-stats.ts';
 
 /**
  * Prometheus metrics of one process. A registry per instance (not prom-client's global one), so tests
@@ -8,8 +9,8 @@ import { countDueRefreshes } from '../services/refresh-worker.ts';
  */
 export interface Metrics {
   registry: Registry;
-  httpRequests: Counter<'method' | 'route' | 'status'>;
-  httpDuration: Histogram<'method' | 'route'>;
+  /** Requests by route template: plugboard_http_requests_total and plugboard_http_request_duration_seconds. */
+  http: HttpStats;
   webhookDeliveries: Counter<'outcome'>;
   webhookDuration: Histogram;
   tokenRefreshes: Counter<'outcome'>;
@@ -21,19 +22,18 @@ export function createMetrics(db: Db): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'plugboard_' });
   const metrics: Metrics = {
     registry,
-    httpRequests: new Counter({
-      name: 'plugboard_http_requests_total',
-      help: 'HTTP requests answered, by route template and status code',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    }),
-    httpDuration: new Histogram({
-      name: 'plugboard_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request, by route template',
-      labelNames: ['method', 'route'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }),
+    http: new HttpStats(
+      registry,
+      {
+        name: 'plugboard_http_requests_total',
+        help: 'HTTP requests answered, by route template and status code',
+      },
+      {
+        name: 'plugboard_http_request_duration_seconds',
+        help: 'Time to answer an HTTP request, by route template',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      },
+    ),
     webhookDeliveries: new Counter({
       name: 'plugboard_webhook_delivery_attempts_total',
       help: 'Webhook sends by this process: succeeded, retry (failed, will be tried again) or failed (gave up)',

@@ -20,24 +20,10 @@ const plugin: FastifyPluginAsync<{ metrics: Metrics; token: string | undefined }
   app,
   { metrics, token },
 ) => {
-  // One labelled child per route, method and status, looked up once: prom-client checks and hashes
-  // the label values on every labels()/inc() call, a measurable cost on the hottest paths.
-  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    if (route !== '/metrics') {
-      const id = `${request.method} ${reply.statusCode} ${route}`;
-      let child = children.get(id);
-      if (!child) {
-        child = {
-          count: metrics.httpRequests.labels(request.method, route, String(reply.statusCode)),
-          time: metrics.httpDuration.labels(request.method, route),
-        };
-        children.set(id, child);
-      }
-      child.count.inc();
-      child.time.observe(reply.elapsedTime / 1000);
-    }
+    if (route !== '/metrics')
+      metrics.http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
