@@ -45,6 +45,7 @@ export interface Config {
   /**
    * How far the V8 heap may grow past its live set before a full collection, in percent
    * (src/runtime/heap-growth.ts); 0 leaves V8's own heuristic, which lets it reach several times the live set.
+   * By default 25 on PostgreSQL and 50 on PGlite.
    */
   heapGrowthPercent: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
@@ -188,7 +189,7 @@ const envSchema = z.object({
   PLUGBOARD_CONSOLE_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   PLUGBOARD_REFRESH_WORKER: bool.default(true),
   PLUGBOARD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),
-  PLUGBOARD_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
+  PLUGBOARD_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).optional(),
   PLUGBOARD_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   PLUGBOARD_REFRESH_POLL_MS: z.coerce.number().int().min(10).max(300_000).default(5_000),
 });
@@ -233,7 +234,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowMs: e.PLUGBOARD_AUTH_FAILURE_WINDOW_SECONDS * 1000,
     },
     shutdownGraceMs: e.PLUGBOARD_SHUTDOWN_GRACE_MS,
-    heapGrowthPercent: e.PLUGBOARD_HEAP_GROWTH_PERCENT,
+    // On PostgreSQL the heap is most of the process, and 25 % keeps an API process under 150 MB at
+    // about 10 % more CPU per write; PGlite's memory is mostly the engine's, which the bound does not
+    // shrink, so there 50 % keeps the CPU (docs/benchmarks.md, "The built server's memory").
+    heapGrowthPercent: e.PLUGBOARD_HEAP_GROWTH_PERCENT ?? (e.DATABASE_URL ? 25 : 50),
     refresh: {
       workerInProcess: e.PLUGBOARD_REFRESH_WORKER,
       concurrency: e.PLUGBOARD_REFRESH_CONCURRENCY,
