@@ -13,7 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CreatedProject } from '../packages/server/src/services/tenancy.ts';
-import { type Backend, describeDatabase, listen, openBackend, QUIET_ENV, serveChild } from './support.ts';
+import {
+  type Backend,
+  describeDatabase,
+  listen,
+  openBackend,
+  QUIET_ENV,
+  serveChild,
+  serverModule,
+} from './support.ts';
 
 export type DataPlaneSpec =
   | { kind: 'stand-in' }
@@ -160,17 +168,26 @@ async function startPlugboard(
   spec: Extract<DataPlaneSpec, { kind: 'plugboard' }>,
   onCleanup: OnCleanup,
 ): Promise<DataPlaneReady> {
-  const { buildApp } = await import('../packages/server/src/app.ts');
-  const { cachesOf } = await import('../packages/server/src/cache/data-caches.ts');
-  const { loadConfig } = await import('../packages/server/src/config.ts');
-  const { loadCatalogue } = await import('../packages/server/src/connectors/catalogue.ts');
-  const { openVault } = await import('../packages/server/src/crypto/vault.ts');
-  const { createProject } = await import('../packages/server/src/services/tenancy.ts');
+  // The compiled server unless BENCH_SOURCES=1 (bench/support.ts); the types are the sources'.
+  const { buildApp } = await serverModule<typeof import('../packages/server/src/app.ts')>('app');
+  const { cachesOf } =
+    await serverModule<typeof import('../packages/server/src/cache/data-caches.ts')>('cache/data-caches');
+  const { loadConfig } = await serverModule<typeof import('../packages/server/src/config.ts')>('config');
+  const { loadCatalogue } =
+    await serverModule<typeof import('../packages/server/src/connectors/catalogue.ts')>(
+      'connectors/catalogue',
+    );
+  const { openVault } =
+    await serverModule<typeof import('../packages/server/src/crypto/vault.ts')>('crypto/vault');
+  const { createProject } =
+    await serverModule<typeof import('../packages/server/src/services/tenancy.ts')>('services/tenancy');
   const database = await openBackend(spec.backend);
   onCleanup(() => database.close());
   const config = loadConfig({ ...QUIET_ENV, PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback' });
   // As `plugboard serve` does (src/server.ts), where the module exists (older builds have none).
-  await import('../packages/server/src/runtime/heap-growth.ts').then(
+  await serverModule<typeof import('../packages/server/src/runtime/heap-growth.ts')>(
+    'runtime/heap-growth',
+  ).then(
     ({ limitHeapGrowth }) => limitHeapGrowth(config.heapGrowthPercent),
     () => {},
   );

@@ -16,6 +16,7 @@ import type autocannon from 'autocannon';
 import type { DataPlaneReady, DataPlaneSpec } from './data-plane-target.ts';
 import {
   type Backend,
+  buildServer,
   CREATE_SESSION_BODY,
   envNumber,
   fixed,
@@ -201,6 +202,7 @@ function markdownTable(rows: Row[]): string {
 
 async function main() {
   const before = machineBefore();
+  buildServer({ ifTargeted: true });
   startDeadline(DEADLINE_MS, 'stopping.', () => void servers.terminate(), 0);
   const backends: Backend[] = ['pglite-disk'];
   if (process.env.DATABASE_URL) backends.push('postgres');

@@ -19,6 +19,7 @@ import type { DataPlaneReady, DataPlaneSpec, MemoryReport, ProjectReady } from '
 import { floorRss } from './pglite-memory.ts';
 import {
   type Backend,
+  buildServer,
   CREATE_SESSION_BODY,
   cpuMsOf,
   envNumber,
@@ -365,6 +366,7 @@ function markdown(results: BackendResult[], floor: number | undefined): string {
 
 async function main() {
   const before = machineBefore();
+  buildServer({ ifTargeted: true });
   const backends: Backend[] = ['pglite-disk'];
   if (process.env.DATABASE_URL) backends.push('postgres');
   // Setup (PGlite, 40 000 sessions) and settling take a few minutes on a loaded machine.

@@ -7,7 +7,8 @@
  * (/proc/<pid>/status) on the first start (the cluster is created then) and after a restart, idle, then
  * every SAMPLE_MS under BENCH_SECONDS (default 15) of `POST /connect_sessions` from BENCH_CONNECTIONS
  * connections with the key the first start printed. Each database runs once per BENCH_HEAP_GROWTH value
- * (default "0,50": V8's own heap sizing, then Plugboard's default PLUGBOARD_HEAP_GROWTH_PERCENT). PGlite's
+ * (default "0,default": V8's own heap sizing, then Plugboard's default PLUGBOARD_HEAP_GROWTH_PERCENT for
+ * that database, 50 on PGlite and 25 on PostgreSQL). PGlite's
  * floor is measured in the same run, in plain node too: a process that opens an existing cluster and
  * answers one query, with PGlite's defaults and with Plugboard's `shared_buffers`. Stops by itself.
  */
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
+  buildServer,
   CREATE_SESSION_BODY,
   cpuMsOf,
   envNumber,
@@ -28,6 +30,7 @@ import {
   machineReport,
   machineSummary,
   rssOf,
+  SERVER_DIR,
   sleep,
   startDeadline,
   throwawayPostgres,
@@ -35,17 +38,19 @@ import {
 
 const SECONDS = envNumber('BENCH_SECONDS', 15, 3, 300);
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50, 1, 200);
-/** PLUGBOARD_HEAP_GROWTH_PERCENT values to compare, each a run of its own (0: V8's own sizing). */
-const GROWTHS = (process.env.BENCH_HEAP_GROWTH ?? '0,50').split(',').map((v) => {
-  if (!/^\d{1,4}$/.test(v))
-    throw new Error(`BENCH_HEAP_GROWTH is a list of percentages such as 0,50 (got "${v}")`);
+/**
+ * PLUGBOARD_HEAP_GROWTH_PERCENT values to compare, each a run of its own: 0 is V8's own sizing,
+ * `default` leaves the setting unset (Plugboard's default for the database).
+ */
+const GROWTHS = (process.env.BENCH_HEAP_GROWTH ?? '0,default').split(',').map((v) => {
+  if (!/^(\d{1,4}|default)$/.test(v))
+    throw new Error(`BENCH_HEAP_GROWTH is a list such as 0,default,25,50 (got "${v}")`);
   return v;
 });
 const SAMPLE_MS = 500;
 /** After the server answers: let start-up work (migrations, the first key) settle before the idle reading. */
 const IDLE_MS = 3000;
 const MB = 1024 * 1024;
-const SERVER_DIR = fileURLToPath(new URL('../packages/server/', import.meta.url));
 
 const mb = (bytes: number | undefined) => fixed(bytes === undefined ? undefined : bytes / MB, 0);
 
@@ -129,7 +134,7 @@ async function measureServer(
   heapGrowth: string,
   env: Record<string, string>,
 ): Promise<Result> {
-  const settings = { ...env, PLUGBOARD_HEAP_GROWTH_PERCENT: heapGrowth };
+  const settings = heapGrowth === 'default' ? env : { ...env, PLUGBOARD_HEAP_GROWTH_PERCENT: heapGrowth };
   let server = await serve(settings);
   await sleep(IDLE_MS);
   const firstStart = await rssOf(server.child.pid!);
@@ -156,7 +161,7 @@ async function measureServer(
     const cpuUs = ((await cpuMsOf(pid)) - cpuBefore) * 1000;
     return {
       database,
-      heapGrowth: heapGrowth === '0' ? "V8's own" : `${heapGrowth} %`,
+      heapGrowth: heapGrowth === '0' ? "V8's own" : heapGrowth === 'default' ? 'default' : `${heapGrowth} %`,
       firstStart,
       idle,
       samples,
@@ -250,9 +255,7 @@ const cancelDeadline = startDeadline(
   () => Promise.all([...running].map(stop)),
   10_000,
 );
-log('building the server package (what npm start runs)…');
-const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: SERVER_DIR, stdio: 'inherit' });
-if (built.status !== 0) throw new Error('the build failed');
+buildServer();
 log('measuring the PGlite floor…');
 const floors = {
   defaults: await pgliteFloor([]),

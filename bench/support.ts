@@ -6,12 +6,12 @@
  * A plain module: importing it starts nothing. The server code (Fastify, the database layer with PGlite)
  * is imported only by the functions that need it, so a load-generating process does not load it.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -40,6 +40,29 @@ export const fixed = (n: number | undefined, digits: number) =>
  * Rate limits out of the way. Logs are off unless BENCH_LOG_LEVEL names a level (the servers' standard
  * output goes to the terminal then: redirect it, e.g. to /dev/null, to measure what logging costs).
  */
+/** The server package's directory, where `npm start` runs `node dist/main.js serve`. */
+export const SERVER_DIR = fileURLToPath(new URL('../packages/server/', import.meta.url));
+
+/**
+ * Which code of the server the benchmark targets load: dist/, compiled by tsc as `npm start` runs it
+ * (buildServer), or with BENCH_SOURCES=1 src/ through tsx, whose esbuild helpers (`__name` on every
+ * closure) show up on hot paths in profiles.
+ */
+const SERVER_CODE =
+  process.env.BENCH_SOURCES === '1' ? { dir: 'src', ext: 'ts' } : { dir: 'dist', ext: 'js' };
+
+/** A module of the server, e.g. serverModule<typeof import('../packages/server/src/app.ts')>('app'). */
+export const serverModule = <T>(name: string): Promise<T> =>
+  import(pathToFileURL(path.join(SERVER_DIR, SERVER_CODE.dir, `${name}.${SERVER_CODE.ext}`)).href);
+
+/** Builds the server package as `npm start` does; `ifTargeted`: only when the targets load dist/. */
+export function buildServer({ ifTargeted = false } = {}): void {
+  if (ifTargeted && SERVER_CODE.dir !== 'dist') return;
+  log('building the server package (what npm start runs)…');
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: SERVER_DIR, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the build failed');
+}
+
 export const QUIET_ENV = {
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
   PLUGBOARD_RATE_LIMIT_PER_MINUTE: '100000000',
