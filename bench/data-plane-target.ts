@@ -183,7 +183,16 @@ async function startPlugboard(
     await serverModule<typeof import('../packages/server/src/services/tenancy.ts')>('services/tenancy');
   const database = await openBackend(spec.backend);
   onCleanup(() => database.close());
-  const config = loadConfig({ ...QUIET_ENV, PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback' });
+  const config = loadConfig({
+    ...QUIET_ENV,
+    PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback',
+    // Settings that follow the database (the heap growth bound) as `serve` on DATABASE_URL gets them;
+    // BENCH_HEAP_GROWTH overrides the bound, to compare settings.
+    ...(spec.backend === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(process.env.BENCH_HEAP_GROWTH
+      ? { PLUGBOARD_HEAP_GROWTH_PERCENT: process.env.BENCH_HEAP_GROWTH }
+      : {}),
+  });
   // As `plugboard serve` does (src/server.ts), where the module exists (older builds have none).
   await serverModule<typeof import('../packages/server/src/runtime/heap-growth.ts')>(
     'runtime/heap-growth',

@@ -9,7 +9,9 @@
  *  - GET /hub/settings and /hub/connectors vs a bare route returning the same JSON.
  * PGlite on disk always, PostgreSQL too when DATABASE_URL is set. Loopback only; each scenario is a
  * fixed warm-up amount then BENCH_SECONDS (default 3) of load at BENCH_CONNECTIONS (default 50); a
- * deadline stops the whole run. Every server runs in its own child process (bench/data-plane-target.ts).
+ * deadline stops the whole run. Every server runs in its own child process (bench/data-plane-target.ts),
+ * Plugboard compiled as `npm start` runs it (BENCH_SOURCES=1: src/ through tsx) with the settings `serve`
+ * has on that database (BENCH_HEAP_GROWTH overrides PLUGBOARD_HEAP_GROWTH_PERCENT).
  */
 import { fileURLToPath } from 'node:url';
 import type autocannon from 'autocannon';
