@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
+import { createPostgresListener, type Listen } from './listener.ts';
 import { migrations } from './migrations/index.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -19,13 +20,10 @@ export interface DatabaseHandle {
   /**
    * Calls onNotify with the payload of every NOTIFY on the channel (sent by any process, delivered on
    * commit), and onLost if the listening connection goes away (notifications may then be missed);
-   * resolves to the function that stops listening.
+   * resolves to the function that stops listening. On PostgreSQL all channels share one connection
+   * (src/db/listener.ts), so a loss reaches every subscriber.
    */
-  listen(
-    channel: string,
-    onNotify: (payload: string) => void,
-    onLost?: () => void,
-  ): Promise<() => Promise<void>>;
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -94,11 +92,15 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     // that connection and opens a new one on the next query, so there is nothing else to do.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const listener = createPostgresListener(options.databaseUrl);
     return {
       db,
       kind: 'postgres',
-      listen: (channel, onNotify, onLost) => listenPostgres(options.databaseUrl!, channel, onNotify, onLost),
-      close: () => db.destroy(),
+      listen: listener.listen,
+      close: async () => {
+        await listener.close();
+        await db.destroy();
+      },
     };
   }
   if (options.dataDir === 'memory') {
@@ -150,29 +152,6 @@ async function ensureCluster(pgdata: string): Promise<void> {
           ),
     );
   });
-}
-
-/** LISTEN needs a connection of its own, outside the pool, held for as long as it listens. */
-async function listenPostgres(
-  url: string,
-  channel: string,
-  onNotify: (payload: string) => void,
-  onLost?: () => void,
-) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  let stopping = false;
-  client.on('notification', (msg) => msg.channel === channel && onNotify(msg.payload ?? ''));
-  // A dropped connection costs the outbox only wake-ups (it polls as well); caches must hear of it.
-  client.on('error', () => {});
-  client.on('end', () => {
-    if (!stopping) onLost?.();
-  });
-  await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-  return async () => {
-    stopping = true;
-    await client.end().catch(() => {});
-  };
 }
 
 const listenPGlite = (client: PGlite) => async (channel: string, onNotify: (payload: string) => void) => {
