@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { CACHE_CHANNEL, cachesOf, startDataCaches } from '../src/cache/data-caches.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { createPostgresListener, LISTEN_APPLICATION_NAME } from '../src/db/listener.ts';
@@ -15,11 +16,13 @@ const databaseUrl = process.env.DATABASE_URL;
 function subscriber() {
   const heard: string[] = [];
   let lost = 0;
+  let restored = 0;
   return {
     heard,
     lost: () => lost,
+    restored: () => restored,
     onNotify: (payload: string) => void heard.push(payload),
-    onLost: () => void lost++,
+    events: { lost: () => void lost++, restored: () => void restored++ },
   };
 }
 
@@ -64,10 +67,10 @@ describe('LISTEN: one connection per database handle', { skip: !databaseUrl && '
     try {
       // All at once, before any connection exists: they must wait for the same one.
       await Promise.all([
-        h.listen('pb_cache', cache.onNotify, cache.onLost),
-        h.listen('pb_cache', cacheToo.onNotify, cacheToo.onLost),
-        h.listen('pb_keys', keys.onNotify, keys.onLost),
-        h.listen('pb_hooks', hooks.onNotify, hooks.onLost),
+        h.listen('pb_cache', cache.onNotify, cache.events),
+        h.listen('pb_cache', cacheToo.onNotify, cacheToo.events),
+        h.listen('pb_keys', keys.onNotify, keys.events),
+        h.listen('pb_hooks', hooks.onNotify, hooks.events),
       ]);
       assert.equal(await listeners(), 1);
       await notify('pb_cache', 'c1');
@@ -96,9 +99,9 @@ describe('LISTEN: one connection per database handle', { skip: !databaseUrl && '
     const h = await open();
     const [a, b, c] = [subscriber(), subscriber(), subscriber()];
     try {
-      const stopA = await h.listen('pb_one', a.onNotify, a.onLost);
-      const stopB = await h.listen('pb_one', b.onNotify, b.onLost);
-      const stopC = await h.listen('pb_two', c.onNotify, c.onLost);
+      const stopA = await h.listen('pb_one', a.onNotify, a.events);
+      const stopB = await h.listen('pb_one', b.onNotify, b.events);
+      const stopC = await h.listen('pb_two', c.onNotify, c.events);
       await stopA();
       await notify('pb_one', 'x');
       await eventually(() => b.heard.length === 1, 'the notice to the remaining subscriber');
@@ -116,7 +119,7 @@ describe('LISTEN: one connection per database handle', { skip: !databaseUrl && '
       assert.equal(a.lost() + b.lost() + c.lost(), 0, 'our own stop is no loss');
       // And the next listen opens a new one.
       const d = subscriber();
-      await h.listen('pb_one', d.onNotify, d.onLost);
+      await h.listen('pb_one', d.onNotify, d.events);
       assert.equal(await listeners(), 1);
       await notify('pb_one', 'w');
       await eventually(() => d.heard.length === 1, 'a notice after listening again');
@@ -126,47 +129,118 @@ describe('LISTEN: one connection per database handle', { skip: !databaseUrl && '
     await eventually(async () => (await listeners()) === 0, 'the connection closing with the handle');
   });
 
-  test('a killed connection: every subscriber hears onLost, and listening again opens a new one', async () => {
+  const killListeners = () =>
+    sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = current_database() and application_name = ${LISTEN_APPLICATION_NAME}`.execute(
+      database.db,
+    );
+
+  test('a killed connection: every subscriber hears lost, then restored on a new connection', async () => {
     const h = await open();
     const [a, b, c] = [subscriber(), subscriber(), subscriber()];
     try {
-      const stopA = await h.listen('pb_one', a.onNotify, a.onLost);
-      await h.listen('pb_one', b.onNotify, b.onLost);
-      await h.listen('pb_two', c.onNotify, c.onLost);
-      await sql`select pg_terminate_backend(pid) from pg_stat_activity
-        where datname = current_database() and application_name = ${LISTEN_APPLICATION_NAME}`.execute(
-        database.db,
+      const stopA = await h.listen('pb_one', a.onNotify, a.events);
+      await h.listen('pb_one', b.onNotify, b.events);
+      await h.listen('pb_two', c.onNotify, c.events);
+      await killListeners();
+      await eventually(() => a.lost() + b.lost() + c.lost() === 3, 'lost for every subscriber');
+      // The listener connects again by itself and the same subscriptions hear notices again.
+      await eventually(
+        () => a.restored() + b.restored() + c.restored() === 3,
+        'restored for every subscriber',
       );
-      await eventually(() => a.lost() + b.lost() + c.lost() === 3, 'onLost for every subscriber');
-      assert.deepEqual([a.lost(), b.lost(), c.lost()], [1, 1, 1]);
+      assert.deepEqual(
+        [a.lost(), b.lost(), c.lost(), a.restored(), b.restored(), c.restored()],
+        [1, 1, 1, 1, 1, 1],
+      );
+      assert.equal(await listeners(), 1);
+      await notify('pb_one', 'one');
+      await notify('pb_two', 'two');
+      await eventually(
+        () => a.heard.length + b.heard.length + c.heard.length === 3,
+        'notices after the loss',
+      );
+      assert.deepEqual([a.heard, b.heard, c.heard], [['one'], ['one'], ['two']]);
 
+      // A subscriber added now shares the new connection, and stops work as before.
       const d = subscriber();
-      const stopD = await h.listen('pb_two', d.onNotify, d.onLost);
+      const stopD = await h.listen('pb_two', d.onNotify, d.events);
       assert.equal(await listeners(), 1);
-      // Stopping a subscription of the dead connection leaves the new one alone.
       await stopA();
-      await notify('pb_two', 'after');
-      await eventually(() => d.heard.length === 1, 'a notice on the new connection');
-      assert.deepEqual(c.heard, [], 'the lost subscriber is not carried over');
-      assert.equal(await listeners(), 1);
+      await notify('pb_one', 'b only');
+      await eventually(() => b.heard.length === 2, 'the notice to the remaining subscriber');
+      assert.deepEqual(a.heard, ['one']);
+      assert.equal(d.lost() + d.restored(), 0);
       await stopD();
-      await eventually(async () => (await listeners()) === 0, 'the new connection closing');
+      assert.equal(await listeners(), 1, 'b and c still listen');
     } finally {
       await h.close();
     }
+    await eventually(async () => (await listeners()) === 0, 'the connection closing with the handle');
+  });
+
+  test('while the database refuses connections the listener keeps trying, and restores when it can', async () => {
+    const name = database.url ? new URL(database.url).pathname.slice(1) : '';
+    const listener = createPostgresListener(database.url!, { firstMs: 20, maxMs: 100 });
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    const s = subscriber();
+    try {
+      await listener.listen('pb_one', s.onNotify, s.events);
+      await admin.query(`alter database ${pg.escapeIdentifier(name)} allow_connections false`);
+      await killListeners();
+      await eventually(() => s.lost() === 1, 'lost');
+      // Several attempts fail meanwhile (20, 40, 80, 100… ms apart).
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(s.restored(), 0, 'not restored while connections are refused');
+      assert.equal(await listeners(), 0);
+      await admin.query(`alter database ${pg.escapeIdentifier(name)} allow_connections true`);
+      await eventually(() => s.restored() === 1, 'restored once connections are allowed');
+      await notify('pb_one', 'back');
+      await eventually(() => s.heard.length === 1, 'a notice after restoring');
+      assert.equal(s.lost(), 1);
+    } finally {
+      await admin.query(`alter database ${pg.escapeIdentifier(name)} allow_connections true`);
+      await admin.end();
+      await listener.close();
+    }
+    await eventually(async () => (await listeners()) === 0, 'the connection closing with the listener');
+  });
+
+  test('caches turn off when the connection is lost and back on, empty, when the listener restores', async () => {
+    const h = await open();
+    const stop = await startDataCaches(h.db, h.listen);
+    try {
+      const before = cachesOf(h.db);
+      assert.ok(before, 'caching is on');
+      await before.apiKeys.load('key-hash', async () => ({ project: 'p' }) as never);
+      await killListeners();
+      await eventually(() => cachesOf(h.db) === undefined, 'caching off while nothing listens');
+      await eventually(() => cachesOf(h.db) !== undefined, 'caching on again once listening');
+      const after = cachesOf(h.db)!;
+      assert.equal(after.apiKeys.get('key-hash'), undefined, 'what was cached before the loss is gone');
+      // And invalidations arrive again: a notice drops an entry cached after the restore.
+      await after.apiKeys.load('key-hash', async () => ({ project: 'p' }) as never);
+      await notify(CACHE_CHANNEL, 'k:key-hash');
+      await eventually(() => after.apiKeys.get('key-hash') === undefined, 'the notice after restoring');
+    } finally {
+      await stop();
+      await h.close();
+    }
+    assert.equal(cachesOf(h.db), undefined, 'stopped caches stay off');
   });
 
   test('closing the handle ends the connection, also one still being opened', async () => {
     const h = await open();
     const s = subscriber();
-    await h.listen('pb_one', s.onNotify, s.onLost);
+    await h.listen('pb_one', s.onNotify, s.events);
     assert.equal(await listeners(), 1);
     await h.close();
     await eventually(async () => (await listeners()) === 0, 'the connection closing with the handle');
     assert.equal(s.lost(), 0, 'closing is no loss');
 
     const h2 = await open();
-    const pending = h2.listen('pb_one', s.onNotify, s.onLost);
+    const pending = h2.listen('pb_one', s.onNotify, s.events);
     await h2.close();
     await assert.rejects(pending, /closed/);
     await assert.rejects(h2.listen('pb_one', s.onNotify), /closed/);

@@ -114,8 +114,9 @@ export const cachesOf = (db: Db): DataCaches | undefined => active.get(db);
 
 /**
  * Turns caching on for `db`: listens on CACHE_CHANNEL first, so no change committed after a value is
- * cached can go unheard. If the listening connection is lost, caching turns off (everything is read
- * from the database again) rather than risk serving revoked credentials until their TTL.
+ * cached can go unheard. While the listening connection is lost, caching is off (everything is read
+ * from the database) rather than risk serving revoked credentials until their TTL; it comes back, empty,
+ * once the listener listens again on a new connection.
  * Resolves to the function that turns it off again.
  */
 export async function startDataCaches(
@@ -125,17 +126,28 @@ export async function startDataCaches(
   ttl: CacheTtls = CACHE_TTL_MS,
 ): Promise<() => Promise<void>> {
   const caches = new DataCaches(ttl);
-  const stop = () => {
+  let stopped = false;
+  // clear() also stops loads in flight from storing what they read before the change.
+  const off = () => {
     if (active.get(db) === caches) active.delete(db);
     caches.clear();
   };
-  const unlisten = await listen(CACHE_CHANNEL, (payload) => caches.apply(payload), stop);
-  active.set(db, caches);
+  const on = () => {
+    if (stopped) return;
+    caches.clear();
+    active.set(db, caches);
+  };
+  const unlisten = await listen(CACHE_CHANNEL, (payload) => caches.apply(payload), {
+    lost: off,
+    restored: on,
+  });
+  on();
   const sweep = setInterval(() => caches.purgeStale(), 1000);
   sweep.unref();
   return async () => {
+    stopped = true;
     clearInterval(sweep);
-    stop();
+    off();
     await unlisten();
   };
 }

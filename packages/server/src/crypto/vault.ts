@@ -262,7 +262,8 @@ export const KEY_RING_CHANNEL = 'plugboard_key_ring';
 /**
  * Re-reads the key ring whenever another process (or the CLI) adds a key, so this process encrypts with
  * it from then on, not after its next timed refresh: fewer rows are left under the previous key for
- * `rotate-key --finish`. The timer (startVaultRefresh) stays, for notices lost with a connection.
+ * `rotate-key --finish`. When the listener listens again after a lost connection, the ring is re-read
+ * too, for a key added meanwhile; the timer (startVaultRefresh) stays as well.
  * Resolves to the function that stops listening.
  */
 export function listenForKeyChanges(
@@ -270,9 +271,8 @@ export function listenForKeyChanges(
   listen: DatabaseHandle['listen'],
   onError: (err: unknown) => void = () => {},
 ): Promise<() => Promise<void>> {
-  return listen(KEY_RING_CHANNEL, () => {
-    vault.refresh().catch(onError);
-  });
+  const refresh = () => void vault.refresh().catch(onError);
+  return listen(KEY_RING_CHANNEL, refresh, { restored: refresh });
 }
 
 /**

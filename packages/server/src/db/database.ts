@@ -19,9 +19,10 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'pglite';
   /**
    * Calls onNotify with the payload of every NOTIFY on the channel (sent by any process, delivered on
-   * commit), and onLost if the listening connection goes away (notifications may then be missed);
-   * resolves to the function that stops listening. On PostgreSQL all channels share one connection
-   * (src/db/listener.ts), so a loss reaches every subscriber.
+   * commit); `lost` when the listening connection goes away (notices may then be missed) and `restored`
+   * when it listens again on a new one. Resolves to the function that stops listening. On PostgreSQL all
+   * channels share one connection (src/db/listener.ts), so a loss reaches every subscriber; PGlite
+   * listens inside its own client and never loses it.
    */
   listen: Listen;
   close(): Promise<void>;

@@ -6,38 +6,50 @@ import pg from 'pg';
  * its pool however many channels it listens on; operators running many processes reach
  * max_connections that much later.
  *
- * The connection opens with the first subscription and ends with the last. If it goes away on its own
- * (server restart, pg_terminate_backend) every subscriber hears onLost, since notices may have been
- * missed; the next listen() opens a new connection.
+ * The connection opens with the first subscription and ends with the last. Subscriptions outlive the
+ * connection: if it goes away on its own (a server restart, a failover, pg_terminate_backend) every
+ * subscriber hears `lost`, since notices may be missed from then on, and the listener connects again
+ * with a growing pause until it listens on every channel again, when every subscriber hears `restored`.
+ * Without that, one database restart would leave a process without caches until it restarted itself.
  */
 
 /** Names the connection in pg_stat_activity, for operators (and tests) to tell it from the pool's. */
 export const LISTEN_APPLICATION_NAME = 'plugboard-listen';
 
+/** What a subscriber hears besides notices. */
+export interface ListenEvents {
+  /** The connection went away: notices may be missed until `restored`. */
+  lost?: () => void;
+  /** Listening again on a new connection; what was sent in between is unknown. */
+  restored?: () => void;
+}
+
 export type Listen = (
   channel: string,
   onNotify: (payload: string) => void,
-  onLost?: () => void,
+  events?: ListenEvents,
 ) => Promise<() => Promise<void>>;
+
+/** The pause before connecting again after a loss, doubled after each failure up to `maxMs`. */
+export interface ReconnectDelays {
+  firstMs: number;
+  maxMs: number;
+}
+const RECONNECT: ReconnectDelays = { firstMs: 500, maxMs: 30_000 };
 
 interface Subscriber {
   onNotify: (payload: string) => void;
-  onLost: (() => void) | undefined;
-  /** False until its channel's LISTEN completes: a listen() still waiting rejects rather than hear onLost. */
-  live: boolean;
-}
-
-interface Channel {
-  subscribers: Set<Subscriber>;
-  /** The channel's LISTEN, which its first subscribers wait for. */
-  listening: Promise<unknown>;
+  events: ListenEvents | undefined;
+  /** pending until its channel's first LISTEN completes (a loss then fails its listen() call instead). */
+  state: 'pending' | 'live' | 'lost';
 }
 
 interface Connection {
   client: pg.Client;
-  channels: Map<string, Channel>;
-  /** Set once we end it or it is lost; a listen() that finds it closed opens a new one. */
-  closed: boolean;
+  /** The LISTEN sent on this connection, per channel, which that channel's subscribers wait for. */
+  listening: Map<string, Promise<unknown>>;
+  /** Set once we end it or it is lost. */
+  gone: boolean;
   /** The last LISTEN/UNLISTEN sent: pg 8 deprecates queueing a query behind another on one client. */
   queue: Promise<unknown>;
 }
@@ -49,38 +61,55 @@ function run(conn: Connection, text: string): Promise<unknown> {
   return result;
 }
 
-export function createPostgresListener(url: string): { listen: Listen; close: () => Promise<void> } {
+export function createPostgresListener(
+  url: string,
+  reconnect: ReconnectDelays = RECONNECT,
+): { listen: Listen; close: () => Promise<void> } {
+  const channels = new Map<string, Set<Subscriber>>();
   let current: Connection | undefined;
-  /** The connection being opened: concurrent first calls wait for this one rather than open their own. */
+  /** The connection being opened: concurrent callers wait for this one rather than open their own. */
   let opening: Promise<Connection> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = reconnect.firstMs;
   let handleClosed = false;
 
-  const lose = (conn: Connection) => {
-    if (conn.closed) return;
-    conn.closed = true;
-    // After an 'error' the socket may linger half-open; it serves nobody any more.
-    conn.client.end().catch(() => {});
-    const subscribers = [...conn.channels.values()].flatMap((channel) => [...channel.subscribers]);
-    conn.channels.clear();
-    for (const subscriber of subscribers) if (subscriber.live) subscriber.onLost?.();
+  const end = (conn: Connection) => {
+    conn.gone = true;
+    if (current === conn) current = undefined;
+    return conn.client.end().catch(() => {});
   };
 
-  const end = async (conn: Connection) => {
-    conn.closed = true;
-    await conn.client.end().catch(() => {});
+  const lose = (conn: Connection) => {
+    // Ended by us, or failed while opening (its caller hears of that): not a loss.
+    if (conn.gone || conn !== current) return;
+    // After an 'error' the socket may linger half-open; it serves nobody any more.
+    void end(conn);
+    for (const subscribers of channels.values()) {
+      for (const subscriber of subscribers) {
+        if (subscriber.state !== 'live') continue;
+        subscriber.state = 'lost';
+        subscriber.events?.lost?.();
+      }
+    }
+    scheduleRetry();
   };
 
   const connect = (): Promise<Connection> => {
     if (handleClosed) return Promise.reject(closedError());
-    if (current && !current.closed) return Promise.resolve(current);
-    opening ??= open(url, lose).then(
+    if (current) return Promise.resolve(current);
+    opening ??= open(url, channels, lose).then(
       (conn) => {
-        current = conn;
         opening = undefined;
+        // Closed while it opened: it serves nobody.
+        if (handleClosed) {
+          void end(conn);
+          throw closedError();
+        }
+        current = conn;
         return conn;
       },
       (err) => {
-        // Nothing is kept: the next listen() tries again.
+        // Nothing is kept: the next attempt starts afresh.
         opening = undefined;
         throw err;
       },
@@ -88,48 +117,95 @@ export function createPostgresListener(url: string): { listen: Listen; close: ()
     return opening;
   };
 
-  const unsubscribe = async (conn: Connection, name: string, subscriber: Subscriber) => {
-    // A lost or ended connection has already dropped every subscription.
-    if (conn.closed) return;
-    const channel = conn.channels.get(name);
-    if (!channel?.subscribers.delete(subscriber) || channel.subscribers.size > 0) return;
-    conn.channels.delete(name);
-    if (conn.channels.size === 0) return end(conn);
+  /**
+   * Brings every subscribed channel to LISTEN on a live connection, then makes its subscribers live;
+   * those a loss had cut off hear `restored`. Idempotent: what already listens is not sent again.
+   */
+  const listenAll = async () => {
+    const conn = await connect();
+    const names = [...channels.keys()];
+    await Promise.all(
+      names.map((name) => {
+        let listening = conn.listening.get(name);
+        if (!listening) {
+          listening = run(conn, `LISTEN ${pg.escapeIdentifier(name)}`);
+          conn.listening.set(name, listening);
+        }
+        return listening;
+      }),
+    );
+    if (conn.gone) throw new Error('The listening connection was lost before LISTEN completed.');
+    for (const name of names) {
+      for (const subscriber of channels.get(name) ?? []) {
+        const wasLost = subscriber.state === 'lost';
+        subscriber.state = 'live';
+        if (wasLost) subscriber.events?.restored?.();
+      }
+    }
+  };
+
+  function scheduleRetry() {
+    if (handleClosed || retry || channels.size === 0) return;
+    retry = setTimeout(async () => {
+      retry = undefined;
+      try {
+        await listenAll();
+        delay = reconnect.firstMs;
+      } catch {
+        delay = Math.min(delay * 2, reconnect.maxMs);
+        scheduleRetry();
+      }
+    }, delay);
+    // A process with nothing else to do need not wait for the database to come back.
+    retry.unref();
+  }
+
+  const unsubscribe = async (name: string, subscriber: Subscriber) => {
+    const subscribers = channels.get(name);
+    if (!subscribers?.delete(subscriber) || subscribers.size > 0) return;
+    channels.delete(name);
+    const conn = current;
+    if (channels.size === 0) {
+      clearTimeout(retry);
+      retry = undefined;
+      if (conn) await end(conn);
+      return;
+    }
+    if (!conn?.listening.delete(name)) return;
     // A failure here means the connection is gone, which 'error'/'end' report.
     await run(conn, `UNLISTEN ${pg.escapeIdentifier(name)}`).catch(() => {});
   };
 
-  const listen: Listen = async (name, onNotify, onLost) => {
-    let conn = await connect();
-    // Ended by a last stop or lost while this call waited: that connection serves nobody now.
-    while (conn.closed) conn = await connect();
-    let channel = conn.channels.get(name);
-    if (!channel) {
-      channel = {
-        subscribers: new Set(),
-        listening: run(conn, `LISTEN ${pg.escapeIdentifier(name)}`),
-      };
-      conn.channels.set(name, channel);
-    }
+  const listen: Listen = async (name, onNotify, events) => {
+    if (handleClosed) throw closedError();
+    const subscriber: Subscriber = { onNotify, events, state: 'pending' };
     // Subscribed before LISTEN completes, as a connection of its own would be: nothing is missed.
-    const subscriber: Subscriber = { onNotify, onLost, live: false };
-    channel.subscribers.add(subscriber);
+    let subscribers = channels.get(name);
+    if (!subscribers) {
+      subscribers = new Set();
+      channels.set(name, subscribers);
+    }
+    subscribers.add(subscriber);
     try {
-      await channel.listening;
-      // Lost in the moment between: this subscriber was not live yet, so it heard no onLost.
-      if (conn.closed) throw new Error(`The listening connection was lost before LISTEN ${name} completed.`);
+      await listenAll();
     } catch (err) {
-      await unsubscribe(conn, name, subscriber);
+      await unsubscribe(name, subscriber);
       throw handleClosed ? closedError() : err;
     }
-    subscriber.live = true;
-    return () => unsubscribe(conn, name, subscriber);
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      await unsubscribe(name, subscriber);
+    };
   };
 
   const close = async () => {
     handleClosed = true;
+    clearTimeout(retry);
+    retry = undefined;
     await opening?.catch(() => {});
-    if (current && !current.closed) await end(current);
+    if (current) await end(current);
   };
 
   return { listen, close };
@@ -137,14 +213,16 @@ export function createPostgresListener(url: string): { listen: Listen; close: ()
 
 const closedError = () => new Error('The database is closed; open it again to listen.');
 
-async function open(url: string, lose: (conn: Connection) => void): Promise<Connection> {
+async function open(
+  url: string,
+  channels: ReadonlyMap<string, ReadonlySet<Subscriber>>,
+  lose: (conn: Connection) => void,
+): Promise<Connection> {
   // An application_name in the URL wins over this one (pg lets the connection string override).
   const client = new pg.Client({ connectionString: url, application_name: LISTEN_APPLICATION_NAME });
-  const conn: Connection = { client, channels: new Map(), closed: false, queue: Promise.resolve() };
+  const conn: Connection = { client, listening: new Map(), gone: false, queue: Promise.resolve() };
   client.on('notification', (msg) => {
-    for (const subscriber of conn.channels.get(msg.channel)?.subscribers ?? []) {
-      subscriber.onNotify(msg.payload ?? '');
-    }
+    for (const subscriber of channels.get(msg.channel) ?? []) subscriber.onNotify(msg.payload ?? '');
   });
   // A terminated backend shows up as 'error' (its FATAL message), then 'end'; whichever comes first.
   client.on('error', () => lose(conn));
@@ -152,7 +230,7 @@ async function open(url: string, lose: (conn: Connection) => void): Promise<Conn
   try {
     await client.connect();
   } catch (err) {
-    conn.closed = true;
+    conn.gone = true;
     await client.end().catch(() => {});
     throw err;
   }

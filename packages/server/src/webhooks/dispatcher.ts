@@ -5,6 +5,7 @@ import type { WebhookConfig } from '../config.ts';
 import { type Vault, webhookEndpointAad } from '../crypto/vault.ts';
 import { type ClaimLoop, startClaimLoop } from '../db/claim-loop.ts';
 import type { Db } from '../db/database.ts';
+import type { Listen } from '../db/listener.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { webhookPolicy } from '../outbound/address-policy.ts';
@@ -35,7 +36,7 @@ export interface DispatcherDeps {
   vault: Vault;
   config: WebhookConfig;
   /** Wake-ups on commit (LISTEN/NOTIFY); without it the worker relies on polling alone. */
-  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  listen?: Listen;
   log?: { warn(obj: unknown, msg?: string): void };
   metrics?: Pick<Metrics, 'webhookDeliveries' | 'webhookDuration'>;
   /** Keep-alive connection pools for the sends; startDispatcher makes its own. */
@@ -256,7 +257,8 @@ export function startDispatcher(input: DispatcherDeps): Dispatcher {
     onRunError: (err, delivery) => deps.log?.warn({ err, delivery: delivery.id }, 'webhook delivery failed'),
   });
 
-  const unlisten = deps.listen?.(OUTBOX_CHANNEL, loop.wake).catch((err) => {
+  // Listening again after a lost connection, it looks at once for what committed meanwhile.
+  const unlisten = deps.listen?.(OUTBOX_CHANNEL, loop.wake, { restored: loop.wake }).catch((err) => {
     deps.log?.warn({ err }, 'webhook worker could not LISTEN; falling back to polling');
     return undefined;
   });
