@@ -192,12 +192,8 @@ export function createPostgresListener(
       await unsubscribe(name, subscriber);
       throw handleClosed ? closedError() : err;
     }
-    let stopped = false;
-    return async () => {
-      if (stopped) return;
-      stopped = true;
-      await unsubscribe(name, subscriber);
-    };
+    // Stopping twice is harmless: the second finds the subscriber gone.
+    return () => unsubscribe(name, subscriber);
   };
 
   const close = async () => {
