@@ -19,29 +19,15 @@ declare module 'fastify' {
 export const HUB_SECURITY: Array<Record<string, string[]>> = [{ hubSession: [] }];
 
 /**
- * Hub calls carry the session token in `x-hub-session-token`. CORS preflights (OPTIONS) never carry
- * it, so they pass through to the CORS handler untouched.
+ * Hub calls carry the session token in `x-hub-session-token`. CORS preflights (OPTIONS) never carry it;
+ * registerHubCors answers them before this hook, which lets any OPTIONS through untouched.
  */
 export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler {
   const ownOrigin = new URL(publicUrl).origin;
-  return async function authenticate(request) {
-    if (request.method === 'OPTIONS') return;
-    const throttle = this.authThrottle;
-    const header = request.headers['x-hub-session-token'];
-    const token =
-      typeof header === 'string' && header.length > 0 && header.length <= 512 ? header : undefined;
-    // A cached usable session is not a lookup: the throttle, which protects lookups, is skipped.
-    let session = token ? cachedUsableSession(db, token) : undefined;
-    if (!session) {
-      await throttle.check(request, 'session_token', token);
-      session = token ? await findUsableSession(db, undefined, token) : undefined;
-    }
-    if (!session) {
-      await throttle.recordFailure(request, 'session_token', token);
-      throw unauthorized(INVALID_SESSION_TOKEN);
-    }
-    // A session bound to origins refuses browsers on other pages (Plugboard's own hosted page is fine).
-    // Same-origin GETs carry no Origin header, so only a present, foreign Origin is refused.
+  /** Sets the request's session, or refuses it: a session bound to origins refuses other pages' browsers. */
+  const admit = (request: FastifyRequest, session: ConnectSessionRow): DomainError | undefined => {
+    // Same-origin GETs carry no Origin header, so only a present, foreign Origin is refused (Plugboard's
+    // own hosted page is fine).
     const origin = request.headers.origin;
     if (
       session.allowed_origins &&
@@ -49,9 +35,32 @@ export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler 
       origin !== ownOrigin &&
       !session.allowed_origins.includes(origin)
     ) {
-      throw new DomainError('forbidden', `This connect session cannot be used from ${origin}.`);
+      return new DomainError('forbidden', `This connect session cannot be used from ${origin}.`);
     }
     request.hubSession = session;
+    return undefined;
+  };
+  const lookUp = async (request: FastifyRequest, token: string | undefined): Promise<void> => {
+    const throttle = request.server.authThrottle;
+    await throttle.check(request, 'session_token', token);
+    const session = token ? await findUsableSession(db, undefined, token) : undefined;
+    if (!session) {
+      await throttle.recordFailure(request, 'session_token', token);
+      throw unauthorized(INVALID_SESSION_TOKEN);
+    }
+    const refused = admit(request, session);
+    if (refused) throw refused;
+  };
+  // A callback hook: the common case, a session this process has cached, completes without a promise.
+  return function authenticate(request, _reply, done) {
+    if (request.method === 'OPTIONS') return done();
+    const header = request.headers['x-hub-session-token'];
+    const token =
+      typeof header === 'string' && header.length > 0 && header.length <= 512 ? header : undefined;
+    // A cached usable session is not a lookup: the throttle, which protects lookups, is skipped.
+    const cached = token ? cachedUsableSession(db, token) : undefined;
+    if (cached) return done(admit(request, cached));
+    lookUp(request, token).then(() => done(), done);
   };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { sendHubRead } from '../../cache/hub-reads.ts';
+import { hubReads } from '../../cache/hub-reads.ts';
 import { type AppContext, serviceDeps } from '../../context.ts';
 import { HUB_SECURITY, hubSessionOf } from '../../http/hub-session-auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
@@ -20,6 +20,7 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
   const deps = serviceDeps(ctx);
   const tags = ['Hub'];
   const security = HUB_SECURITY;
+  const reads = hubReads(app, deps.db);
 
   app.get(
     '/settings',
@@ -33,13 +34,10 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
           200: 'Features for this session; existing_account_id switches the hub to editing that account',
         },
       },
+      config: reads.routeConfig,
     },
-    async (request, reply) => {
-      const session = hubSessionOf(request);
-      return sendHubRead(reply, deps.db, session, 'settings', settingsSchema, () =>
-        hubSettings(deps, session),
-      );
-    },
+    (request, reply) =>
+      reads.send(request, reply, 'settings', settingsSchema, () => hubSettings(deps, hubSessionOf(request))),
   );
 
   app.get(
@@ -55,12 +53,12 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
           200: "The integrations the session allows, one per connector, not wrapped in `data`; names in the hub's language when `lang` is given",
         },
       },
+      config: reads.routeConfig,
     },
-    async (request, reply) => {
-      const session = hubSessionOf(request);
+    (request, reply) => {
       const { provider = '', lang = '' } = request.query;
-      return sendHubRead(reply, deps.db, session, `connectors|${provider}|${lang}`, hubConnectorList, () =>
-        listConnectors(deps, session, request.query),
+      return reads.send(request, reply, `connectors|${provider}|${lang}`, hubConnectorList, () =>
+        listConnectors(deps, hubSessionOf(request), request.query),
       );
     },
   );
@@ -80,18 +78,13 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
           404: 'The integration is not one this session may use',
         },
       },
+      config: reads.routeConfig,
     },
-    async (request, reply) => {
-      const session = hubSessionOf(request);
+    (request, reply) => {
       const { integration_id } = request.params;
       const { lang } = request.query;
-      return sendHubRead(
-        reply,
-        deps.db,
-        session,
-        `config|${integration_id}|${lang ?? ''}`,
-        configSchema,
-        () => hubConnectorConfig(deps, session, integration_id, lang),
+      return reads.send(request, reply, `config|${integration_id}|${lang ?? ''}`, configSchema, () =>
+        hubConnectorConfig(deps, hubSessionOf(request), integration_id, lang),
       );
     },
   );
