@@ -161,6 +161,8 @@ async function benchBackend(backend: Backend, standIn: string, bareProxy: string
           requests: rotating(b.tokens!, (token) => ({ body: JSON.stringify({ token }) })),
         },
       );
+      // The references get the same requests, tokens included (they ignore them): building each request
+      // costs the client, which shares the machine, so both sides must cost it the same.
       await pair(
         'GET /hub/settings',
         'bare Fastify route, same JSON',
@@ -168,7 +170,10 @@ async function benchBackend(backend: Backend, standIn: string, bareProxy: string
           url: `${p.url}/hub/settings`,
           requests: rotating(hubTokens, (token) => ({ headers: hubHeaders(token) })),
         },
-        { url: `${b.url}/hub-settings` },
+        {
+          url: `${b.url}/hub-settings`,
+          requests: rotating(hubTokens, (token) => ({ headers: hubHeaders(token) })),
+        },
       );
       await pair(
         'GET /hub/connectors',
@@ -177,7 +182,10 @@ async function benchBackend(backend: Backend, standIn: string, bareProxy: string
           url: `${p.url}/hub/connectors`,
           requests: rotating(hubTokens, (token) => ({ headers: hubHeaders(token) })),
         },
-        { url: `${b.url}/hub-connectors` },
+        {
+          url: `${b.url}/hub-connectors`,
+          requests: rotating(hubTokens, (token) => ({ headers: hubHeaders(token) })),
+        },
       );
     } finally {
       await bare.stop();
