@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import type { Db } from '../db/database.ts';
+import type { ConnectSessionRow } from '../db/schema.ts';
 import { hubSessionOf } from '../http/hub-session-auth.ts';
 import { cachesOf } from './data-caches.ts';
 
@@ -22,15 +23,16 @@ export function hubReads(app: FastifyInstance, db: Db) {
   return {
     routeConfig: { rateLimit: false as const },
     /**
-     * Sends the answer to `question` (route and query; the session is part of the key). A cached
-     * answer is sent at once, without a promise: that is the common case.
+     * Sends the answer to `question` (route and query; the session is part of the key), computed for the
+     * request's session when it is not cached. A cached answer is sent at once, without a promise: that
+     * is the common case.
      */
     send<T>(
       request: FastifyRequest,
       reply: FastifyReply,
       question: string,
       schema: ZodType<T>,
-      compute: () => Promise<T>,
+      compute: (session: ConnectSessionRow) => Promise<T>,
     ): Promise<void> | undefined {
       const session = hubSessionOf(request);
       const caches = cachesOf(db);
@@ -42,7 +44,7 @@ export function hubReads(app: FastifyInstance, db: Db) {
       if (hit) return void reply.type(JSON_TYPE).send(hit.json);
       const build = async () => {
         await countComputed.call(request.server, request, reply);
-        return { projectId: session.project_id, json: JSON.stringify(schema.encode(await compute())) };
+        return { projectId: session.project_id, json: JSON.stringify(schema.encode(await compute(session))) };
       };
       return (caches ? caches.hubReads.load(key, build) : build()).then((entry) => {
         reply.type(JSON_TYPE).send(entry?.json);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { hubReads } from '../../cache/hub-reads.ts';
 import { type AppContext, serviceDeps } from '../../context.ts';
-import { HUB_SECURITY, hubSessionOf } from '../../http/hub-session-auth.ts';
+import { HUB_SECURITY } from '../../http/hub-session-auth.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import {
   hubConnectorConfig as configSchema,
@@ -37,7 +37,7 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       config: reads.routeConfig,
     },
     (request, reply) =>
-      reads.send(request, reply, 'settings', settingsSchema, () => hubSettings(deps, hubSessionOf(request))),
+      reads.send(request, reply, 'settings', settingsSchema, (session) => hubSettings(deps, session)),
   );
 
   app.get(
@@ -57,8 +57,8 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
     },
     (request, reply) => {
       const { provider = '', lang = '' } = request.query;
-      return reads.send(request, reply, `connectors|${provider}|${lang}`, hubConnectorList, () =>
-        listConnectors(deps, hubSessionOf(request), request.query),
+      return reads.send(request, reply, `connectors|${provider}|${lang}`, hubConnectorList, (session) =>
+        listConnectors(deps, session, request.query),
       );
     },
   );
@@ -83,8 +83,8 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
     (request, reply) => {
       const { integration_id } = request.params;
       const { lang } = request.query;
-      return reads.send(request, reply, `config|${integration_id}|${lang ?? ''}`, configSchema, () =>
-        hubConnectorConfig(deps, hubSessionOf(request), integration_id, lang),
+      return reads.send(request, reply, `config|${integration_id}|${lang ?? ''}`, configSchema, (session) =>
+        hubConnectorConfig(deps, session, integration_id, lang),
       );
     },
   );
