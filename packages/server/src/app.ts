@@ -13,9 +13,10 @@ import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors.
 import { API_DESCRIPTION, docsUiOptions } from './http/docs-ui.ts';
 import { errorBody } from './http/error-body.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { installHubReadLane } from './http/hub-read-lane.ts';
 import { jsonDepth, MAX_JSON_DEPTH, registerInputGuards } from './http/input-guards.ts';
 import type { Lifecycle } from './http/lifecycle.ts';
-import { lazyRequestLogger, loggerOptions, registerRequestLog } from './http/logging.ts';
+import { lazyRequestLogger, loggerOptions, registerRequestLog, requestIds } from './http/logging.ts';
 import { createOpenApiTransforms } from './http/openapi.ts';
 import { connectRedis } from './http/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -66,6 +67,7 @@ export async function buildApp({
 }: AppDeps): Promise<FastifyInstance> {
   const ctx: AppContext = deps.outbound ? { ...deps, outbound: deps.outbound } : createAppContext(deps);
   const { config, db } = ctx;
+  const ids = requestIds();
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
     // One line per request (registerRequestLog) instead of Fastify's two: half the logging work.
@@ -76,6 +78,7 @@ export async function buildApp({
     trustProxy: config.trustProxy,
     // Ids are short and opaque; a proxy's x-request-id is honoured so logs join up across hops.
     requestIdHeader: 'x-request-id',
+    genReqId: ids.next,
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
@@ -97,15 +100,25 @@ export async function buildApp({
     }
     return parseJson(request, body as string, done);
   });
-  registerRequestLog(app);
+  const requestLine = registerRequestLog(app);
   registerInputGuards(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   if (!deps.outbound) app.addHook('onClose', () => ctx.outbound.close());
+  const appMetrics = metrics ?? createMetrics(db);
   if (listen) {
     const stopCaches = await startDataCaches(db, listen, cacheTtls);
     app.addHook('onClose', stopCaches);
+    installHubReadLane(app, {
+      db,
+      publicUrl: config.publicUrl,
+      hubAllowedOrigins: config.hubAllowedOrigins,
+      trustProxy: config.trustProxy,
+      http: appMetrics.http,
+      requestLine,
+      requestId: ids.of,
+    });
   }
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, app.log) : undefined;
@@ -169,7 +182,7 @@ export async function buildApp({
     app.swagger(),
   );
 
-  await app.register(metricsRoutes, { metrics: metrics ?? createMetrics(db), token: config.metricsToken });
+  await app.register(metricsRoutes, { metrics: appMetrics, token: config.metricsToken });
   await app.register(healthRoutes, { db, lifecycle });
   await app.register(connectSessionRoutes, ctx);
   await app.register(authConfigRoutes, ctx);

@@ -36,6 +36,10 @@ export interface HubReadEntry {
   projectId: string;
   /** The JSON text, sent as it is. */
   json: string;
+  /** Its length in bytes (content-length). */
+  bytes: number;
+  /** The route's template, which metrics count answers by (e.g. /hub/connectors/:integration_id). */
+  route: string;
 }
 
 /** Per process, per database. Bounded so memory stays flat whatever the traffic. */
@@ -48,7 +52,7 @@ export class DataCaches {
   readonly sessions;
   /** account id → account, auth config and decrypted credentials. */
   readonly accounts;
-  /** "<route>|<token_hash>|<query>" → the hub's answer (see migration 0013_read_caches). */
+  /** "<URL as requested>|<token_hash>" → the hub's answer (see migration 0013_read_caches). */
   readonly hubReads;
   /** session id → its latest connection attempt, if any (boxed: a cache holds objects only). */
   readonly latestAttempts;

@@ -7,6 +7,18 @@ const ALLOW_HEADERS = 'content-type, x-hub-session-token, x-hub-version';
 const MAX_AGE = '600';
 
 /**
+ * Whether a page of `origin` may read /hub/* answers (Access-Control-Allow-Origin echoes it): one of
+ * `allowedOrigins`, or any when they contain '*'. Shared with the hub read lane (hub-read-lane.ts).
+ */
+export function hubOriginPolicy(
+  allowedOrigins: readonly string[],
+): (origin: string | undefined) => origin is string {
+  const anyOrigin = allowedOrigins.includes('*');
+  const allowed = new Set(allowedOrigins);
+  return (origin): origin is string => !!origin && (anyOrigin || allowed.has(origin));
+}
+
+/**
  * CORS for /hub/*, which browsers call from the customer's page with the session token. Preflights
  * (OPTIONS, which never carry the token) are answered here, before authentication: 204 with the
  * methods and headers the hub uses, and the origin echoed when it is allowed. Other requests get the
@@ -19,13 +31,12 @@ const MAX_AGE = '600';
  * (docs/benchmarks.md), for a policy that fits in one callback hook.
  */
 export function registerHubCors(app: FastifyInstance, allowedOrigins: readonly string[]): void {
-  const anyOrigin = allowedOrigins.includes('*');
-  const allowed = new Set(allowedOrigins);
+  const allows = hubOriginPolicy(allowedOrigins);
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
     // Whether the answer carries Access-Control-Allow-Origin depends on Origin: shared caches must know.
     reply.header('vary', 'Origin');
-    if (origin && (anyOrigin || allowed.has(origin))) reply.header('access-control-allow-origin', origin);
+    if (allows(origin)) reply.header('access-control-allow-origin', origin);
     if (request.method !== 'OPTIONS') return done();
     if (!origin || !request.headers['access-control-request-method']) {
       return done(

@@ -19,22 +19,31 @@ declare module 'fastify' {
 export const HUB_SECURITY: Array<Record<string, string[]>> = [{ hubSession: [] }];
 
 /**
+ * Whether `session` refuses a browser on `origin`: a session bound to origins refuses other pages. Same-origin
+ * GETs carry no Origin header, so only a present, foreign Origin is refused (Plugboard's own hosted page,
+ * on `publicUrl`, is fine). Shared with the hub read lane (hub-read-lane.ts).
+ */
+export function sessionOriginCheck(
+  publicUrl: string,
+): (session: ConnectSessionRow, origin: string | undefined) => boolean {
+  const ownOrigin = new URL(publicUrl).origin;
+  return (session, origin) =>
+    !!session.allowed_origins &&
+    !!origin &&
+    origin !== ownOrigin &&
+    !session.allowed_origins.includes(origin);
+}
+
+/**
  * Hub calls carry the session token in `x-hub-session-token`. CORS preflights (OPTIONS) never carry it;
  * registerHubCors answers them before this hook, which lets any OPTIONS through untouched.
  */
 export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler {
-  const ownOrigin = new URL(publicUrl).origin;
+  const refusesOrigin = sessionOriginCheck(publicUrl);
   /** Sets the request's session, or refuses it: a session bound to origins refuses other pages' browsers. */
   const admit = (request: FastifyRequest, session: ConnectSessionRow): DomainError | undefined => {
-    // Same-origin GETs carry no Origin header, so only a present, foreign Origin is refused (Plugboard's
-    // own hosted page is fine).
     const origin = request.headers.origin;
-    if (
-      session.allowed_origins &&
-      origin &&
-      origin !== ownOrigin &&
-      !session.allowed_origins.includes(origin)
-    ) {
+    if (refusesOrigin(session, origin)) {
       return new DomainError('forbidden', `This connect session cannot be used from ${origin}.`);
     }
     request.hubSession = session;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { type Bindings, type ChildLoggerOptions, type DestinationStream, destination } from 'pino';
 
@@ -52,35 +53,69 @@ export function loggerOptions(level: string, stream?: DestinationStream): Fastif
   };
 }
 
+/** The request line's fields, as written by registerRequestLog and by the hub read lane. */
+export interface RequestLineFields {
+  reqId: string;
+  method: string;
+  /** As requested; redacted here. */
+  url: string;
+  remoteAddress: string | undefined;
+  statusCode: number;
+  /** Milliseconds. */
+  responseTime: number;
+}
+
+export type RequestLine = (fields: RequestLineFields) => void;
+
 /**
  * One info line per request, written when the answer is sent: method, redacted URL, client address,
  * status and time (flat fields). Fastify's default writes two (on arrival and on completion), each serialised by
- * pino; at the default level that doubled the cost of logging on every request. Skipped entirely
- * when info is not enabled.
+ * pino; at the default level that doubled the cost of logging on every request. Returns the line's
+ * writer for answers sent outside Fastify (the hub read lane), or undefined when info is not enabled.
  */
-export function registerRequestLog(app: FastifyInstance): void {
-  if (!['info', 'debug', 'trace'].includes(app.log.level)) return;
-  // The line's fields are fixed, with plain values (the URL redacted above): no redaction path can match
+export function registerRequestLog(app: FastifyInstance): RequestLine | undefined {
+  if (!['info', 'debug', 'trace'].includes(app.log.level)) return undefined;
+  // The line's fields are fixed, with plain values (the URL redacted): no redaction path can match
   // them, so pino's redaction, which walks every field of every line because of the '*.x' paths, is
   // skipped for it. Written by the app's logger with the request id first (reqId, Fastify's default
   // label), the line a request's child logger would write: no child is made for it
   // (lazyRequestLogger), and no route sets its own log level. test/request-log.test.ts holds the two
   // to the same lines. Together about 12 µs a request at info.
   const lines = app.log.child({}, { redact: [] });
+  const write: RequestLine = (fields) =>
+    lines.info({ ...fields, url: redactUrl(fields.url) }, 'request completed');
   app.addHook('onResponse', (request, reply, done) => {
-    lines.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        url: redactUrl(request.url),
-        remoteAddress: request.ip,
-        statusCode: reply.statusCode,
-        responseTime: reply.elapsedTime,
-      },
-      'request completed',
-    );
+    write({
+      reqId: request.id,
+      method: request.method,
+      url: request.url,
+      remoteAddress: request.ip,
+      statusCode: reply.statusCode,
+      responseTime: reply.elapsedTime,
+    });
     done();
   });
+  return write;
+}
+
+/**
+ * Request ids for Fastify (its genReqId) and for answers sent outside it: a proxy's x-request-id when
+ * given, so logs join up across hops, else Fastify's own form (req-1, req-2…, base 36, wrapping below
+ * 2^31 as Fastify does).
+ */
+export function requestIds(): { next: () => string; of: (req: IncomingMessage) => string } {
+  let last = 0;
+  const next = () => {
+    last = (last + 1) & 0x7fffffff;
+    return `req-${last.toString(36)}`;
+  };
+  return {
+    next,
+    of: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && given ? given : next();
+    },
+  };
 }
 
 type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';

@@ -43,7 +43,13 @@ export const LOOPBACK_PROVIDERS = { PLUGBOARD_PROVIDER_ALLOWED_RANGES: 'loopback
 export async function startTestServer(
   backend: Backend,
   env: Record<string, string> = {},
-  options: { pgliteDir?: string; webhooks?: boolean; caches?: CacheTtls } = {},
+  options: {
+    pgliteDir?: string;
+    webhooks?: boolean;
+    caches?: CacheTtls;
+    /** Hooks a suite adds to the app before it listens. */
+    beforeListen?: (app: FastifyInstance) => void;
+  } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(backend, options.pgliteDir);
   // The public URL is the server's own address, so links and logo URLs in responses work in tests.
@@ -70,6 +76,7 @@ export async function startTestServer(
     metrics,
     ...(options.caches ? { listen: database.listen, cacheTtls: options.caches } : {}),
   });
+  options.beforeListen?.(app);
   await app.listen({ host: '127.0.0.1', port });
   const dispatcher = options.webhooks
     ? startDispatcher({

@@ -36,8 +36,7 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       },
       config: reads.routeConfig,
     },
-    (request, reply) =>
-      reads.send(request, reply, 'settings', settingsSchema, (session) => hubSettings(deps, session)),
+    (request, reply) => reads.send(request, reply, settingsSchema, (session) => hubSettings(deps, session)),
   );
 
   app.get(
@@ -55,12 +54,8 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       },
       config: reads.routeConfig,
     },
-    (request, reply) => {
-      const { provider = '', lang = '' } = request.query;
-      return reads.send(request, reply, `connectors|${provider}|${lang}`, hubConnectorList, (session) =>
-        listConnectors(deps, session, request.query),
-      );
-    },
+    (request, reply) =>
+      reads.send(request, reply, hubConnectorList, (session) => listConnectors(deps, session, request.query)),
   );
 
   app.get(
@@ -80,12 +75,9 @@ export const hubConnectorRoutes: FastifyPluginAsyncZod<AppContext> = async (app,
       },
       config: reads.routeConfig,
     },
-    (request, reply) => {
-      const { integration_id } = request.params;
-      const { lang } = request.query;
-      return reads.send(request, reply, `config|${integration_id}|${lang ?? ''}`, configSchema, (session) =>
-        hubConnectorConfig(deps, session, integration_id, lang),
-      );
-    },
+    (request, reply) =>
+      reads.send(request, reply, configSchema, (session) =>
+        hubConnectorConfig(deps, session, request.params.integration_id, request.query.lang),
+      ),
   );
 };
