@@ -8,7 +8,7 @@ import type { Db } from '../db/database.ts';
 import type { HttpStats } from '../observability/http-stats.ts';
 import { cachedUsableSession } from '../services/connect-sessions.ts';
 import { hubOriginPolicy } from './hub-cors.ts';
-import { sessionOriginCheck } from './hub-session-auth.ts';
+import { presentedSessionToken, sessionOriginCheck } from './hub-session-auth.ts';
 import type { RequestLine } from './logging.ts';
 
 export interface HubReadLaneOptions {
@@ -54,8 +54,8 @@ export function installHubReadLane(app: FastifyInstance, options: HubReadLaneOpt
     const url = req.url;
     if (req.method !== 'GET' || closing || !url?.startsWith('/hub/')) return false;
     const started = performance.now();
-    const token = req.headers['x-hub-session-token'];
-    if (typeof token !== 'string' || token.length === 0 || token.length > 512) return false;
+    const token = presentedSessionToken(req.headers);
+    if (!token) return false;
     const caches = cachesOf(db);
     const session = caches && cachedUsableSession(db, token);
     const origin = req.headers.origin;

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { ConnectSessionRow } from '../db/schema.ts';
@@ -35,6 +36,15 @@ export function sessionOriginCheck(
 }
 
 /**
+ * The session token a hub call presents in `x-hub-session-token`, if it could be one: longer values are
+ * never looked up. Shared with the hub read lane (hub-read-lane.ts).
+ */
+export function presentedSessionToken(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers['x-hub-session-token'];
+  return typeof header === 'string' && header.length > 0 && header.length <= 512 ? header : undefined;
+}
+
+/**
  * Hub calls carry the session token in `x-hub-session-token`. CORS preflights (OPTIONS) never carry it;
  * registerHubCors answers them before this hook, which lets any OPTIONS through untouched.
  */
@@ -63,9 +73,7 @@ export function hubSessionAuth(db: Db, publicUrl: string): onRequestHookHandler 
   // A callback hook: the common case, a session this process has cached, completes without a promise.
   return function authenticate(request, _reply, done) {
     if (request.method === 'OPTIONS') return done();
-    const header = request.headers['x-hub-session-token'];
-    const token =
-      typeof header === 'string' && header.length > 0 && header.length <= 512 ? header : undefined;
+    const token = presentedSessionToken(request.headers);
     // A cached usable session is not a lookup: the throttle, which protects lookups, is skipped.
     const cached = token ? cachedUsableSession(db, token) : undefined;
     if (cached) return done(admit(request, cached));
