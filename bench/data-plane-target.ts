@@ -81,14 +81,17 @@ async function startStandIn(onCleanup: OnCleanup): Promise<DataPlaneReady> {
 
 async function startBareProxy(standIn: string, onCleanup: OnCleanup): Promise<DataPlaneReady> {
   const { default: Fastify } = await import('fastify');
-  const { Agent, request } = await import('undici');
+  const { Agent } = await import('undici');
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
   const app = Fastify({ logger: false });
+  // The agent's own request() with origin and path, as Plugboard calls it: undici's top-level
+  // request(url) costs a fifth of this server's throughput (docs/benchmarks.md, sixth pass).
   app.post<{ Body: { path?: string } }>('/proxy', async (req, reply) => {
-    const res = await request(`${standIn}${req.body?.path ?? '/'}`, {
+    const res = await agent.request({
+      origin: standIn,
+      path: req.body?.path ?? '/',
       method: 'GET',
       headers: { authorization: 'Bearer good-bench-token', accept: 'application/json' },
-      dispatcher: agent,
     });
     reply.status(res.statusCode).header('content-type', res.headers['content-type'] as string);
     return reply.send(res.body);

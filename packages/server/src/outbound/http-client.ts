@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher, request, fetch as undiciFetch } from 'undici';
+import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
 import {
   type AddressPolicy,
   BlockedAddressError,
@@ -121,13 +121,16 @@ export function createOutboundClient(options: OutboundOptions): OutboundClient {
         // undici's request() never follows redirects (no redirect interceptor is composed here).
         // undici's own timers (no AbortSignal and timer per call on this hot path): the answer's head
         // must arrive within the timeout, and the body may not stall longer than that between chunks.
-        const response = await request(url, {
+        // The agent's own request() with the URL already split: undici's top-level request(url) parses
+        // it again and copies the options, measured at about a fifth of a bare proxy's throughput.
+        const response = await agent.request({
+          origin: url.origin,
+          path: url.pathname + url.search,
           method: init.method as Dispatcher.HttpMethod,
           headers: init.headers,
           body: init.body,
           headersTimeout: options.timeoutMs,
           bodyTimeout: options.timeoutMs,
-          dispatcher: agent,
         });
         return { status: response.statusCode, headers: response.headers, body: response.body };
       } catch (err) {
