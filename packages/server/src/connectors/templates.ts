@@ -27,6 +27,8 @@ export function fillTemplate(
   values: Record<string, string>,
   options: FillOptions = {},
 ): string {
+  // Most calls fill an already-filled base URL or a caller's path: no regex pass for those.
+  if (!template.includes('{{')) return template;
   return template.replace(PLACEHOLDER, (_, key: string) => {
     const value = Object.hasOwn(values, key) ? values[key] : undefined;
     if (value === undefined) {
