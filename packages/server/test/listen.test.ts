@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { CACHE_CHANNEL, cachesOf, startDataCaches } from '../src/cache/data-caches.ts';
@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { createPostgresListener, LISTEN_APPLICATION_NAME } from '../src/db/listener.ts';
 import { startServer } from '../src/server.ts';
-import { createTestDatabase } from './support/backends.ts';
+import { backends, createTestDatabase } from './support/backends.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 
@@ -32,6 +32,43 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string)
     if (Date.now() > deadline) assert.fail(`${what}: not within 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+for (const backend of backends()) {
+  test(`${backend}: a subscriber that throws keeps no notice from the others and leaves the process running`, async () => {
+    const database = await createTestDatabase(backend);
+    const warnings: string[] = [];
+    const warned = mock.method(process, 'emitWarning', (warning: string | Error) => {
+      warnings.push(String(warning));
+    });
+    try {
+      const channel = `plugboard_listen_test_${randomBytes(4).toString('hex')}`;
+      const others = [subscriber(), subscriber()];
+      const stops = [
+        await database.listen(channel, others[0]!.onNotify),
+        await database.listen(channel, () => {
+          throw new Error('a bug in a subscriber');
+        }),
+        await database.listen(channel, others[1]!.onNotify),
+      ];
+      for (const payload of ['first', 'second'])
+        await sql`select pg_notify(${channel}, ${payload})`.execute(database.db);
+      await eventually(
+        () => others.every((o) => o.heard.length === 2),
+        'both other subscribers heard both notices',
+      );
+      for (const o of others) assert.deepEqual(o.heard, ['first', 'second']);
+      assert.equal(warnings.length, 2);
+      assert.match(
+        warnings[0]!,
+        new RegExp(`"${channel}" channel failed on a notice: Error: a bug in a subscriber`),
+      );
+      for (const stop of stops) await stop();
+    } finally {
+      warned.mock.restore();
+      await database.close();
+    }
+  });
 }
 
 /** LISTEN connections only exist on PostgreSQL: PGlite listens inside its one in-process client. */

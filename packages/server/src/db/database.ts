@@ -97,7 +97,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     return {
       db,
       kind: 'postgres',
-      listen: listener.listen,
+      listen: isolating(listener.listen),
       close: async () => {
         await listener.close();
         await db.destroy();
@@ -108,7 +108,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     const client = await PGlite.create(PGLITE_OPTIONS);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
     oneConnection.add(db);
-    return { db, kind: 'pglite', listen: listenPGlite(client), close: () => db.destroy() };
+    return { db, kind: 'pglite', listen: isolating(listenPGlite(client)), close: () => db.destroy() };
   }
   const lock = lockDataDir(options.dataDir, options.purpose ?? 'plugboard');
   try {
@@ -120,7 +120,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     return {
       db,
       kind: 'pglite',
-      listen: listenPGlite(client),
+      listen: isolating(listenPGlite(client)),
       close: async () => {
         await db.destroy();
         lock.release();
@@ -153,6 +153,29 @@ async function ensureCluster(pgdata: string): Promise<void> {
           ),
     );
   });
+}
+
+/**
+ * A subscriber that throws must neither keep a notice from the others nor take the process down: PGlite
+ * calls each one in a microtask of its own and pg inside its socket's data handler, where a throw is an
+ * uncaught exception. Its failure is reported as a process warning (stderr unless handled).
+ */
+function isolating(listen: Listen): Listen {
+  return (channel, onNotify, events) =>
+    listen(
+      channel,
+      (payload) => {
+        try {
+          onNotify(payload);
+        } catch (err) {
+          process.emitWarning(
+            `A subscriber of the "${channel}" channel failed on a notice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+            'PlugboardListenWarning',
+          );
+        }
+      },
+      events,
+    );
 }
 
 const listenPGlite = (client: PGlite) => async (channel: string, onNotify: (payload: string) => void) => {
