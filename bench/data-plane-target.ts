@@ -85,7 +85,7 @@ async function startBareProxy(standIn: string, onCleanup: OnCleanup): Promise<Da
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
   const app = Fastify({ logger: false });
   // The agent's own request() with origin and path, as Plugboard calls it: undici's top-level
-  // request(url) costs a fifth of this server's throughput (docs/benchmarks.md, sixth pass).
+  // request(url) costs about a fifth of this server's CPU per request (docs/benchmarks.md, sixth pass).
   app.post<{ Body: { path?: string } }>('/proxy', async (req, reply) => {
     const res = await agent.request({
       origin: standIn,
