@@ -33,6 +33,7 @@ test('the exposition is what prom-client wrote for the same requests, bucket edg
   record('POST', '/connect_sessions', 400, 0.2);
   record('GET', '/accounts/:id', 404, 3); // above every bound: only +Inf
   record('GET', 'unmatched', 404, 0.05);
+  record('POST', '/connect_sessions', 500, 0.01); // a new status of a route seen before: listed last
   const text = await ours.metrics();
   assert.equal(text, await theirs.metrics());
   assert.match(text, /^x_http_requests_total\{method="POST",route="\/connect_sessions",status="201"\} 2$/m);

@@ -2,28 +2,33 @@ import type { Metric, MetricValueWithName, Registry, RegistryContentType } from 
 
 type Value = MetricValueWithName<string>;
 
-interface Timing {
+interface Count {
+  labels: { method: string; route: string; status: string };
+  value: number;
+}
+
+/** One method and route: its duration histogram and its count per status. */
+interface Series {
   labels: { method: string; route: string };
   /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
   buckets: number[];
   sum: number;
-}
-
-interface Count {
-  labels: { method: string; route: string; status: string };
-  value: number;
+  byStatus: Map<number, Count>;
 }
 
 /**
  * The HTTP request counter and duration histogram, kept as plain numbers and turned into Prometheus
  * series only when scraped. prom-client's labelled children check and hash their label values on every
  * inc() and observe(): profiled at about 5 µs a request, on every route, the proxy's included. Here a
- * request costs two Map lookups and a few additions. The exposition is what prom-client's Counter and
- * Histogram wrote: same names, labels, buckets and order.
+ * request costs three Map lookups under constant keys and a few additions. The exposition is what
+ * prom-client's Counter and Histogram wrote: same names, labels, buckets and order.
  */
 export class HttpStats {
-  private readonly timings = new Map<string, Timing>();
-  private readonly counts = new Map<string, Count>();
+  /** method → route → series: the label strings are constants, so no key is built per request. */
+  private readonly byMethod = new Map<string, Map<string, Series>>();
+  /** Series and counts in the order first seen, which is the order prom-client exposed them in. */
+  private readonly series: Series[] = [];
+  private readonly counts: Count[] = [];
 
   private readonly bounds: readonly number[];
   private readonly durationName: string;
@@ -50,33 +55,46 @@ export class HttpStats {
       registry.registerMetric(metric as unknown as Metric);
     };
     register(requests.name, requests.help, 'counter', () =>
-      [...this.counts.values()].map(({ labels, value }) => ({ labels, value })),
+      this.counts.map(({ labels, value }) => ({ labels, value })),
     );
     register(duration.name, duration.help, 'histogram', () => this.histogramValues());
   }
 
   record(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route}`;
-    let timing = this.timings.get(key);
-    if (!timing) {
-      timing = { labels: { method, route }, buckets: new Array(this.bounds.length + 1).fill(0), sum: 0 };
-      this.timings.set(key, timing);
+    let routes = this.byMethod.get(method);
+    if (!routes) {
+      routes = new Map();
+      this.byMethod.set(method, routes);
+    }
+    let series = routes.get(route);
+    if (!series) {
+      series = {
+        labels: { method, route },
+        buckets: new Array(this.bounds.length + 1).fill(0),
+        sum: 0,
+        byStatus: new Map(),
+      };
+      routes.set(route, series);
+      this.series.push(series);
     }
     let slot = 0;
     while (slot < this.bounds.length && seconds > this.bounds[slot]!) slot++;
-    timing.buckets[slot]!++;
-    timing.sum += seconds;
+    series.buckets[slot]!++;
+    series.sum += seconds;
 
-    const countKey = `${status} ${key}`;
-    const count = this.counts.get(countKey);
+    const count = series.byStatus.get(status);
     if (count) count.value++;
-    else this.counts.set(countKey, { labels: { method, route, status: String(status) }, value: 1 });
+    else {
+      const created = { labels: { method, route, status: String(status) }, value: 1 };
+      series.byStatus.set(status, created);
+      this.counts.push(created);
+    }
   }
 
   private histogramValues(): Value[] {
     const bucket = `${this.durationName}_bucket`;
     const values: Value[] = [];
-    for (const { labels, buckets, sum } of this.timings.values()) {
+    for (const { labels, buckets, sum } of this.series) {
       let cumulative = 0;
       this.bounds.forEach((le, i) => {
         cumulative += buckets[i]!;
@@ -93,7 +111,8 @@ export class HttpStats {
   }
 
   private reset(): void {
-    this.timings.clear();
-    this.counts.clear();
+    this.byMethod.clear();
+    this.series.length = 0;
+    this.counts.length = 0;
   }
 }
